@@ -1,0 +1,310 @@
+//! `Client`: one reqwest client for the Trading and Market Data APIs.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::{debug, warn};
+
+use super::error::{ApiErrorBody, Error};
+use super::models::{Account, Asset, CalendarDay, Clock, Order, Position};
+use super::retry::{RetryPolicy, server_wait_hint};
+use crate::config::{AlpacaAccess, AlpacaSettings};
+use crate::types::Symbol;
+
+/// One HTTP exchange's view of the server's clock (its `Date` header), for skew checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockSample {
+    /// The server's `Date` header.
+    pub server: DateTime<Utc>,
+    /// Local time the request was sent.
+    pub sent: DateTime<Utc>,
+    /// Local time the response arrived.
+    pub received: DateTime<Utc>,
+}
+
+/// Which orders `GET /v2/orders` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatusFilter {
+    /// Not yet terminal.
+    Open,
+    /// Terminal.
+    Closed,
+    /// Both.
+    All,
+}
+
+/// Query for `GET /v2/orders`.
+#[derive(Clone, Debug)]
+pub struct OrderQuery {
+    /// Which states.
+    pub status: OrderStatusFilter,
+    /// At most this many (Alpaca caps at 500).
+    pub limit: u32,
+    /// Only orders submitted after this time.
+    pub after: Option<DateTime<Utc>>,
+}
+
+impl Default for OrderQuery {
+    fn default() -> Self {
+        OrderQuery {
+            status: OrderStatusFilter::Open,
+            limit: 500,
+            after: None,
+        }
+    }
+}
+
+/// Which of Alpaca's two hosts a request goes to.
+#[derive(Clone, Copy, Debug)]
+enum Api {
+    Trading,
+    #[allow(dead_code)] // the fetch job adds Market Data calls
+    Data,
+}
+
+/// The Alpaca client shared by every job.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    trading: Url,
+    data: Url,
+    policy: RetryPolicy,
+    last_sample: Mutex<Option<ClockSample>>,
+}
+
+impl Client {
+    /// Builds a client with auth headers, `User-Agent: aurora/<version>` and timeouts.
+    pub fn new(access: &AlpacaAccess, settings: &AlpacaSettings) -> Result<Client, Error> {
+        let mut headers = HeaderMap::new();
+        for (name, secret) in [
+            ("apca-api-key-id", &access.key_id),
+            ("apca-api-secret-key", &access.secret_key),
+        ] {
+            let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| {
+                Error::Setup(format!("{name} holds characters a header cannot carry"))
+            })?;
+            // Keeps the value out of reqwest's and hyper's debug output.
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("aurora/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
+            .timeout(Duration::from_secs(settings.request_timeout_secs))
+            .build()
+            .map_err(|e| Error::Setup(e.to_string()))?;
+        Ok(Client {
+            http,
+            trading: access.trading_url.clone(),
+            data: access.data_url.clone(),
+            policy: RetryPolicy::from_settings(settings),
+            last_sample: Mutex::new(None),
+        })
+    }
+
+    /// `GET /v2/account`.
+    pub async fn account(&self) -> Result<Account, Error> {
+        self.get(Api::Trading, "/v2/account", &[]).await
+    }
+
+    /// `GET /v2/clock`.
+    pub async fn clock(&self) -> Result<Clock, Error> {
+        self.get(Api::Trading, "/v2/clock", &[]).await
+    }
+
+    /// `GET /v2/calendar` for `start..=end`.
+    pub async fn calendar(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<CalendarDay>, Error> {
+        let q = [("start", start.to_string()), ("end", end.to_string())];
+        self.get(Api::Trading, "/v2/calendar", &q).await
+    }
+
+    /// `GET /v2/assets/{symbol}`.
+    pub async fn asset(&self, symbol: &Symbol) -> Result<Asset, Error> {
+        self.get(Api::Trading, &format!("/v2/assets/{symbol}"), &[])
+            .await
+    }
+
+    /// `GET /v2/positions`.
+    pub async fn positions(&self) -> Result<Vec<Position>, Error> {
+        self.get(Api::Trading, "/v2/positions", &[]).await
+    }
+
+    /// `GET /v2/orders`.
+    pub async fn orders(&self, query: &OrderQuery) -> Result<Vec<Order>, Error> {
+        let status = match query.status {
+            OrderStatusFilter::Open => "open",
+            OrderStatusFilter::Closed => "closed",
+            OrderStatusFilter::All => "all",
+        };
+        let mut q = vec![
+            ("status", status.to_owned()),
+            ("limit", query.limit.min(500).to_string()),
+            ("direction", "desc".to_owned()),
+        ];
+        if let Some(after) = query.after {
+            q.push((
+                "after",
+                after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ));
+        }
+        self.get(Api::Trading, "/v2/orders", &q).await
+    }
+
+    /// The most recent response's `Date` header against the local clock.
+    pub fn last_clock_sample(&self) -> Option<ClockSample> {
+        *self.last_sample.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        api: Api,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, Error> {
+        let endpoint = format!("GET {path}");
+        let body = self
+            .send_idempotent(Method::GET, api, path, query, &endpoint)
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            endpoint,
+            reason: e.to_string(),
+        })
+    }
+
+    fn url(&self, api: Api, path: &str) -> Url {
+        let base = match api {
+            Api::Trading => &self.trading,
+            Api::Data => &self.data,
+        };
+        // Base URLs are validated to be host-only (plus an optional prefix) in config.
+        let mut url = base.clone();
+        let prefix = base.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}{path}"));
+        url
+    }
+
+    /// Sends a request that is safe to repeat (GET, DELETE), retrying connection errors, 429 and
+    /// 5xx with jittered exponential backoff or the server's hint, within attempts and a deadline.
+    async fn send_idempotent(
+        &self,
+        method: Method,
+        api: Api,
+        path: &str,
+        query: &[(&str, String)],
+        endpoint: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let url = self.url(api, path);
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = Utc::now();
+            let result = self
+                .http
+                .request(method.clone(), url.clone())
+                .query(query)
+                .send()
+                .await;
+            let (failure, wait_hint) = match result {
+                Ok(resp) => {
+                    self.record_sample(resp.headers(), sent);
+                    let status = resp.status();
+                    let request_id = resp
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let hint = server_wait_hint(
+                        resp.headers(),
+                        Utc::now(),
+                        status == StatusCode::TOO_MANY_REQUESTS,
+                    );
+                    let bytes = resp.bytes().await;
+                    match bytes {
+                        Ok(bytes) if status.is_success() => {
+                            debug!(%endpoint, status = status.as_u16(), attempt, "alpaca request ok");
+                            return Ok(bytes.to_vec());
+                        }
+                        Ok(bytes) => (
+                            Error::Api {
+                                endpoint: endpoint.to_owned(),
+                                status: status.as_u16(),
+                                body: ApiErrorBody::parse(&String::from_utf8_lossy(&bytes)),
+                                request_id,
+                                attempts: attempt,
+                            },
+                            hint,
+                        ),
+                        Err(e) => (self.unreachable(&e, attempt), None),
+                    }
+                }
+                Err(e) => (self.unreachable(&e, attempt), None),
+            };
+            if !failure.is_temporary() || attempt >= self.policy.max_attempts {
+                return Err(failure);
+            }
+            let delay = wait_hint.unwrap_or_else(|| self.policy.backoff(attempt, fastrand::f64()));
+            if started.elapsed() + delay > self.policy.deadline {
+                warn!(%endpoint, "giving up: the next retry would pass the {:?} deadline", self.policy.deadline);
+                return Err(failure);
+            }
+            warn!(%endpoint, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn unreachable(&self, err: &reqwest::Error, attempts: u32) -> Error {
+        let mut host = self.trading.clone();
+        if let Some(url) = err.url() {
+            host = url.clone();
+        }
+        host.set_path("");
+        host.set_query(None);
+        Error::Unreachable {
+            host: host.as_str().trim_end_matches('/').to_owned(),
+            reason: network_reason(err),
+            attempts,
+        }
+    }
+
+    fn record_sample(&self, headers: &HeaderMap, sent: DateTime<Utc>) {
+        let server = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        if let Some(server) = server {
+            let sample = ClockSample {
+                server: server.into(),
+                sent,
+                received: Utc::now(),
+            };
+            *self.last_sample.lock().unwrap_or_else(|e| e.into_inner()) = Some(sample);
+        }
+    }
+}
+
+/// The most specific cause of a network failure, in a few words.
+fn network_reason(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    if err.is_connect() && !text.to_ascii_lowercase().contains("connect") {
+        format!("connection failed: {text}")
+    } else {
+        text
+    }
+}

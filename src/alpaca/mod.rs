@@ -1,0 +1,10 @@
+//! The Alpaca HTTP client: auth, timeouts, retries, rate limits, typed errors and models.
+
+mod client;
+mod error;
+pub mod models;
+mod retry;
+
+pub use client::{Client, ClockSample, OrderQuery, OrderStatusFilter};
+pub use error::Error;
+pub use retry::RetryPolicy;

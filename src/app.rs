@@ -1,0 +1,81 @@
+//! The program: parse arguments, set up logging, run one job, render its report, pick the exit code.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command, SimCommand};
+use crate::config::{Config, Sources};
+use crate::exit::Exit;
+use crate::jobs::{self, Job, JobContext, Report};
+use crate::logging::{self, Verbosity};
+
+/// Runs the program and maps any failure to one line on stderr and a documented exit code.
+pub fn main() -> ExitCode {
+    match run() {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            // `{:#}` joins the context chain into one line: what failed, then why.
+            eprintln!("aurora: error: {err:#}");
+            Exit::of_error(&err).into()
+        }
+    }
+}
+
+/// Parses the command line (clap exits 2 on bad usage) and runs the command.
+pub fn run() -> anyhow::Result<Exit> {
+    let cli = Cli::parse();
+    logging::init(Verbosity::from_flags(cli.quiet, cli.verbose));
+    let sources = Sources {
+        config_file: cli.config.clone(),
+        env_file: cli.env_file.clone(),
+        state_dir: cli.state_dir.clone(),
+        live_flag: cli.live,
+    };
+    // One thread is plenty for a handful of concurrent requests, and starts fastest.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match &cli.command {
+        Command::Preflight => run_job(
+            &runtime,
+            &cli,
+            &sources,
+            Job::Preflight,
+            jobs::preflight::run,
+        ),
+        Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
+        Command::Sim(SimCommand::Serve(args)) => {
+            runtime.block_on(jobs::sim::serve(args, |url| print_out(url)))?;
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+fn run_job<R, F>(
+    runtime: &tokio::runtime::Runtime,
+    cli: &Cli,
+    sources: &Sources,
+    job: Job,
+    body: F,
+) -> anyhow::Result<Exit>
+where
+    R: Report,
+    F: AsyncFnOnce(&JobContext) -> anyhow::Result<R>,
+{
+    let config = Config::load(sources, &|name| std::env::var(name).ok())?;
+    let report = runtime.block_on(jobs::run(job, config, body))?;
+    if cli.json {
+        print_out(&serde_json::to_string_pretty(&report)?);
+    } else {
+        print_out(report.render().trim_end());
+    }
+    Ok(report.exit())
+}
+
+/// Writes a result line to stdout; a closed pipe (`aurora status | head -1`) is not an error.
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}

@@ -1,0 +1,100 @@
+//! Command-line definitions (clap). Parsing only: `app` turns these into real objects.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Unattended daily paper trading on Alpaca.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aurora",
+    version,
+    about = "Unattended daily paper trading on Alpaca, run by systemd timers",
+    after_help = "Examples:\n  aurora preflight\n  aurora status --json\n  aurora --env-file ./paper.env --state-dir /tmp/aurora status"
+)]
+pub struct Cli {
+    /// aurora.toml to read (default: ~/.config/aurora/aurora.toml; optional).
+    #[arg(long, global = true, env = "AURORA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Env file with the Alpaca keys (default: ~/.config/paper-trading.env).
+    #[arg(long, global = true, env = "AURORA_ENV_FILE", value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+
+    /// State directory: database, lock, reports (default: ~/.local/share/aurora).
+    #[arg(long, global = true, env = "AURORA_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Print the result as one JSON document instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Allow a live (non-paper) endpoint; also needs AURORA_LIVE=1 in the environment.
+    #[arg(long, global = true)]
+    pub live: bool,
+
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only warnings and errors in the log.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// The job to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Aurora's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check everything that must hold before money moves; record today's verdict.
+    #[command(
+        after_help = "Exit: 0 all checks pass (or no session today), 3 a check failed, \
+75 Alpaca unreachable.\n\nExample:\n  aurora preflight"
+    )]
+    Preflight,
+
+    /// Show account, positions, open orders, market clock, last runs and health.
+    #[command(
+        after_help = "Exit: 0 healthy, 1 a problem was flagged.\n\nExamples:\n  \
+aurora status\n  aurora status --json | jq .account.equity"
+    )]
+    Status,
+
+    /// The fake Alpaca used by tests and demos.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+/// Subcommands of `aurora sim`.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a fake Alpaca on loopback; prints its base URL on the first line, then serves until stopped.
+    #[command(
+        after_help = "Example:\n  aurora sim serve --addr 127.0.0.1:8765 --now 2026-11-30T13:00:00Z"
+    )]
+    Serve(SimServeArgs),
+}
+
+/// Arguments of `aurora sim serve`.
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+
+    /// The fake's market clock at start (RFC 3339); it ticks from there. Default: now.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+
+    /// API key id the fake accepts.
+    #[arg(long, default_value = crate::sim::DEFAULT_KEY)]
+    pub key: String,
+
+    /// API secret the fake accepts.
+    #[arg(long, default_value = crate::sim::DEFAULT_SECRET)]
+    pub secret: String,
+}

@@ -1,0 +1,246 @@
+//! Configuration: the env file (secrets, endpoints) plus `aurora.toml` (everything else),
+//! validated into one `Config`.
+
+mod endpoint;
+mod env_file;
+mod error;
+mod settings;
+
+use std::path::PathBuf;
+
+use reqwest::Url;
+
+pub use endpoint::{EndpointKind, PaperGuardError, TradingMode};
+pub use env_file::EnvFileState;
+pub use error::ConfigError;
+pub use settings::{
+    AlpacaSettings, DataSettings, Feed, OnViolation, OrderSettings, ReportSettings, RiskSettings,
+    Settings, StrategyName, StrategySettings, TimeInForce, UniverseSettings,
+};
+
+use crate::types::Secret;
+
+/// Alpaca's paper trading host.
+pub const PAPER_URL: &str = "https://paper-api.alpaca.markets";
+/// Alpaca's market data host.
+pub const DATA_URL: &str = "https://data.alpaca.markets";
+
+/// Where configuration and state come from, before anything is read (flags or their env vars).
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// `--config` / `AURORA_CONFIG`.
+    pub config_file: Option<PathBuf>,
+    /// `--env-file` / `AURORA_ENV_FILE`.
+    pub env_file: Option<PathBuf>,
+    /// `--state-dir` / `AURORA_STATE_DIR`.
+    pub state_dir: Option<PathBuf>,
+    /// `--live` was given.
+    pub live_flag: bool,
+}
+
+/// Everything a job needs to know, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The `aurora.toml` that was read, if one exists.
+    pub config_file: Option<PathBuf>,
+    /// The env file path and what was found there.
+    pub env_file: EnvFileState,
+    /// State directory (database, lock, reports).
+    pub state_dir: PathBuf,
+    /// Credentials and endpoints.
+    pub alpaca: AlpacaAccess,
+    /// The `aurora.toml` settings (or their defaults).
+    pub settings: Settings,
+}
+
+/// How to reach Alpaca.
+#[derive(Clone, Debug)]
+pub struct AlpacaAccess {
+    /// `APCA_API_KEY_ID`.
+    pub key_id: Secret,
+    /// `APCA_API_SECRET_KEY`.
+    pub secret_key: Secret,
+    /// Trading API base URL.
+    pub trading_url: Url,
+    /// Market Data API base URL.
+    pub data_url: Url,
+    /// Paper, or deliberately live.
+    pub mode: TradingMode,
+}
+
+impl Config {
+    /// Reads the env file and `aurora.toml` named by `sources`; `env` looks up process variables,
+    /// which win over the env file.
+    ///
+    /// Errors are `ConfigError` (exit 2) or `PaperGuardError` (exit 3).
+    pub fn load(sources: &Sources, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let home = env("HOME").map(PathBuf::from);
+        let default_in_home = |rel: &str, flag: &'static str| {
+            home.as_ref()
+                .map(|h| h.join(rel))
+                .ok_or(ConfigError::NoHome { flag })
+        };
+
+        let env_path = match &sources.env_file {
+            Some(p) => p.clone(),
+            None => default_in_home(".config/paper-trading.env", "env-file")?,
+        };
+        let env_file = env_file::read(&env_path)?;
+        let var = |name: &str| env(name).or_else(|| env_file.get(name).map(str::to_owned));
+
+        let (config_file, settings) = match &sources.config_file {
+            Some(p) => (Some(p.clone()), settings::read(p)?),
+            None => {
+                let p = default_in_home(".config/aurora/aurora.toml", "config")?;
+                if p.exists() {
+                    let s = settings::read(&p)?;
+                    (Some(p), s)
+                } else {
+                    (None, Settings::default())
+                }
+            }
+        };
+
+        let state_dir = match &sources.state_dir {
+            Some(p) => p.clone(),
+            None => default_in_home(".local/share/aurora", "state-dir")?,
+        };
+
+        let required = |name: &'static str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret::new)
+                .ok_or_else(|| ConfigError::MissingVar {
+                    name,
+                    env_file: env_file.describe(),
+                })
+        };
+        let key_id = required("APCA_API_KEY_ID")?;
+        let secret_key = required("APCA_API_SECRET_KEY")?;
+
+        let trading_url = trading_url(var("APCA_API_BASE_URL"), var("BROKER_ENDPOINT"))?;
+        let data_url = match var("APCA_API_DATA_URL") {
+            Some(v) => parse_url("APCA_API_DATA_URL", &v)?,
+            None => Url::parse(DATA_URL).expect("constant URL"),
+        };
+        let is_paper = match var("IS_PAPER_TRADING") {
+            Some(v) => Some(parse_bool("IS_PAPER_TRADING", &v)?),
+            None => None,
+        };
+        let live_env = env("AURORA_LIVE").is_some_and(|v| v.trim() == "1");
+        let mode = endpoint::guard(&trading_url, is_paper, sources.live_flag, live_env)?;
+
+        Ok(Config {
+            config_file,
+            env_file,
+            state_dir,
+            alpaca: AlpacaAccess {
+                key_id,
+                secret_key,
+                trading_url,
+                data_url,
+                mode,
+            },
+            settings,
+        })
+    }
+
+    /// The path of the SQLite database.
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("aurora.db")
+    }
+
+    /// The kill switch: while this file exists, nothing trades.
+    pub fn halt_path(&self) -> PathBuf {
+        self.state_dir.join("HALT")
+    }
+
+    /// Where daily reports go.
+    pub fn report_dir(&self) -> PathBuf {
+        self.settings
+            .report
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("reports"))
+    }
+}
+
+/// `APCA_API_BASE_URL`, or its old alias `BROKER_ENDPOINT`; they must agree when both are set.
+fn trading_url(base: Option<String>, broker: Option<String>) -> Result<Url, ConfigError> {
+    let base = base
+        .map(|v| parse_url("APCA_API_BASE_URL", &v))
+        .transpose()?;
+    let broker = broker
+        .map(|v| parse_url("BROKER_ENDPOINT", &v))
+        .transpose()?;
+    match (base, broker) {
+        (Some(a), Some(b)) if a != b => Err(ConfigError::EndpointConflict {
+            base: a.to_string(),
+            broker: b.to_string(),
+        }),
+        (Some(a), _) | (None, Some(a)) => Ok(a),
+        (None, None) => Ok(Url::parse(PAPER_URL).expect("constant URL")),
+    }
+}
+
+/// Parses a base URL; a trailing `/v2` (as some guides write it) is dropped since paths add it.
+fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let bad = |reason: String| ConfigError::BadUrl {
+        name,
+        value: value.to_owned(),
+        reason,
+    };
+    let mut url = Url::parse(value.trim()).map_err(|e| bad(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad("expected http(s)://host".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a base URL takes no query or fragment".into()));
+    }
+    let path = url.path().trim_end_matches('/');
+    let path = path.strip_suffix("/v2").unwrap_or(path).to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::BadBool {
+            name,
+            value: value.to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_v2_suffix_and_slash_are_dropped() {
+        let u = parse_url("X", "https://paper-api.alpaca.markets/v2/").unwrap();
+        assert_eq!(u.as_str(), "https://paper-api.alpaca.markets/");
+    }
+
+    #[test]
+    fn malformed_url_names_the_variable() {
+        let e = parse_url("APCA_API_BASE_URL", "paper-api.alpaca.markets").unwrap_err();
+        assert!(e.to_string().contains("APCA_API_BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn alias_must_agree() {
+        let same = trading_url(Some(PAPER_URL.into()), Some(format!("{PAPER_URL}/"))).unwrap();
+        assert_eq!(same.host_str(), Some("paper-api.alpaca.markets"));
+        let err = trading_url(
+            Some(PAPER_URL.into()),
+            Some("https://api.alpaca.markets".into()),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::EndpointConflict { .. }));
+        let alias_only = trading_url(None, Some("http://127.0.0.1:9".into())).unwrap();
+        assert_eq!(alias_only.port(), Some(9));
+    }
+}

@@ -1,0 +1,76 @@
+//! The documented exit codes, and how a failure maps to one.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::alpaca;
+use crate::config::{ConfigError, PaperGuardError};
+use crate::store::LockError;
+
+/// How a job ended, as the process exit code that scripts and systemd see (DESIGN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    /// 0: ok, or nothing to do.
+    Ok,
+    /// 1: the job failed, or status found the system unhealthy.
+    Failed,
+    /// 2: bad usage or configuration.
+    Usage,
+    /// 3: blocked by a safety check (preflight failed, kill switch, paper guard).
+    Blocked,
+    /// 4: reconciliation found a discrepancy.
+    Discrepancy,
+    /// 73: another job holds the state-directory lock.
+    Locked,
+    /// 75: Alpaca unreachable or rate limited after retries; temporary, systemd may retry.
+    TempFail,
+}
+
+impl Exit {
+    /// The numeric process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::Blocked => 3,
+            Exit::Discrepancy => 4,
+            Exit::Locked => 73,
+            Exit::TempFail => 75,
+        }
+    }
+
+    /// Classifies an error by the typed errors in its chain; anything unknown is a plain failure.
+    pub fn of_error(err: &anyhow::Error) -> Exit {
+        for cause in err.chain() {
+            if cause.is::<ConfigError>() {
+                return Exit::Usage;
+            }
+            if cause.is::<PaperGuardError>() || cause.is::<Blocked>() {
+                return Exit::Blocked;
+            }
+            if cause.is::<LockError>() {
+                return Exit::Locked;
+            }
+            if let Some(e) = cause.downcast_ref::<alpaca::Error>() {
+                if e.is_temporary() {
+                    return Exit::TempFail;
+                }
+            }
+        }
+        Exit::Failed
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// A safety check refused to let the job go on (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Blocked(pub String);

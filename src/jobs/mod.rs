@@ -1,0 +1,9 @@
+//! One module per subcommand. Jobs do the I/O; they return reports that `app` renders.
+
+pub mod preflight;
+mod runner;
+pub mod sim;
+pub mod status;
+mod today;
+
+pub use runner::{Job, JobContext, Report, run};

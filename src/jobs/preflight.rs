@@ -1,0 +1,193 @@
+//! `aurora preflight`: every check that must pass before money moves; records today's verdict.
+
+mod checks;
+
+use std::fmt::Write as _;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use serde::Serialize;
+use tracing::info;
+
+pub use checks::{Check, CheckStatus};
+
+use super::{JobContext, Report};
+use crate::exit::Exit;
+use crate::market::{self, Today};
+use crate::store::PreflightRecord;
+use crate::types::SessionDate;
+
+/// The preflight's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct PreflightReport {
+    /// The session checked (today's New York date by Alpaca's clock), once known.
+    pub session_date: Option<SessionDate>,
+    /// What today is, once known.
+    pub today: Option<Today>,
+    /// The checks, in the order they ran.
+    pub checks: Vec<Check>,
+    /// `pass`, `fail`, or `no_session`.
+    pub verdict: Verdict,
+}
+
+/// The overall outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No check failed.
+    Pass,
+    /// At least one check failed: trading is blocked.
+    Fail,
+    /// No session today; nothing to check.
+    NoSession,
+}
+
+impl Report for PreflightReport {
+    fn exit(&self) -> Exit {
+        match self.verdict {
+            Verdict::Fail => Exit::Blocked,
+            Verdict::Pass | Verdict::NoSession => Exit::Ok,
+        }
+    }
+
+    fn session(&self) -> Option<SessionDate> {
+        self.session_date
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let heading = match self.session_date {
+            Some(d) => format!("Preflight for {d}"),
+            None => "Preflight".to_owned(),
+        };
+        let _ = writeln!(out, "{heading}");
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for c in &self.checks {
+            let mark = match c.status {
+                CheckStatus::Pass => "✅",
+                CheckStatus::Warn => "⚠️ ",
+                CheckStatus::Fail => "❌",
+            };
+            let _ = writeln!(out, "  {mark} {:<width$}  {}", c.name, c.detail);
+        }
+        let count = |s| self.checks.iter().filter(|c| c.status == s).count();
+        let verdict = match self.verdict {
+            Verdict::Pass => format!("PASS ({} warning(s))", count(CheckStatus::Warn)),
+            Verdict::Fail => format!(
+                "FAIL ({} failed, {} warning(s)): trading is blocked",
+                count(CheckStatus::Fail),
+                count(CheckStatus::Warn)
+            ),
+            Verdict::NoSession => "NO SESSION: nothing to do today".to_owned(),
+        };
+        let _ = writeln!(out, "Verdict: {verdict}");
+        out
+    }
+}
+
+/// Runs every check. Alpaca being unreachable is an error (exit 75), not a failed check.
+pub async fn run(ctx: &JobContext) -> anyhow::Result<PreflightReport> {
+    let cfg = &ctx.config;
+    let mut checks = vec![
+        checks::config(cfg.config_file.as_deref()),
+        checks::env_file(&cfg.env_file),
+        checks::endpoint(cfg.alpaca.mode, cfg.alpaca.trading_url.as_str()),
+    ];
+
+    let account = match ctx.client.account().await {
+        Ok(a) => {
+            checks.push(checks::credentials(None));
+            Some(a)
+        }
+        Err(e) if e.is_auth_rejected() => {
+            checks.push(checks::credentials(Some(&e.to_string())));
+            None
+        }
+        Err(e) => return Err(e).context("cannot check the account"),
+    };
+
+    let Some(account) = account else {
+        // Without accepted keys nothing remote can be checked; the local checks still report.
+        checks.extend(local_checks(ctx));
+        return finish(ctx, None, None, checks);
+    };
+
+    let (_, today) = super::today::market_today(&ctx.client).await?;
+    let session_date = match &today {
+        Today::Session(s) => s.date,
+        Today::NoSession { date, .. } => *date,
+    };
+    checks.push(checks::session(&today));
+    if let Today::NoSession { reason, .. } = &today {
+        info!(session = %session_date, "no session today ({reason}); nothing to check");
+        return finish(ctx, Some(session_date), Some(today), checks);
+    }
+
+    checks.push(checks::account(&account));
+    checks.push(checks::clock_skew(
+        ctx.client
+            .last_clock_sample()
+            .map(|s| market::clock_skew(s.server, s.sent, s.received)),
+    ));
+    checks.push(checks::buying_power(
+        &account,
+        cfg.settings.risk.min_buying_power,
+    ));
+    checks.extend(local_checks(ctx));
+    finish(ctx, Some(session_date), Some(today), checks)
+}
+
+/// Checks that need no network: store, disk, kill switch.
+fn local_checks(ctx: &JobContext) -> Vec<Check> {
+    let cfg = &ctx.config;
+    vec![
+        checks::store(
+            ctx.store.quick_check().map_err(|e| e.to_string()),
+            ctx.store.check_writable().map_err(|e| e.to_string()),
+        ),
+        checks::disk(free_space(&cfg.state_dir)),
+        checks::kill_switch(&cfg.halt_path(), cfg.halt_path().exists()),
+    ]
+}
+
+fn free_space(dir: &std::path::Path) -> Result<u64, String> {
+    let st = rustix::fs::statvfs(dir).map_err(|e| e.to_string())?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// Decides the verdict and stores it for the session (the trade job requires a passing one).
+fn finish(
+    ctx: &JobContext,
+    session_date: Option<SessionDate>,
+    today: Option<Today>,
+    checks: Vec<Check>,
+) -> anyhow::Result<PreflightReport> {
+    let failed = checks.iter().any(|c| c.status == CheckStatus::Fail);
+    let verdict = match (&today, failed) {
+        (_, true) => Verdict::Fail,
+        (Some(Today::NoSession { .. }), false) => Verdict::NoSession,
+        _ => Verdict::Pass,
+    };
+    if let Some(session_date) = session_date {
+        ctx.store
+            .record_preflight(&PreflightRecord {
+                session_date,
+                run_id: ctx.run_id,
+                checked_at: Utc::now(),
+                passed: verdict != Verdict::Fail,
+                checks: serde_json::to_value(&checks)?,
+            })
+            .context("cannot store the preflight verdict")?;
+    }
+    Ok(PreflightReport {
+        session_date,
+        today,
+        checks,
+        verdict,
+    })
+}

@@ -1,0 +1,296 @@
+//! `aurora status`: account, positions, open orders, market clock, last runs and health.
+
+mod health;
+mod render;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+pub use health::Problem;
+
+use super::{JobContext, Report};
+use crate::alpaca::OrderQuery;
+use crate::alpaca::models::{Account, Clock, Order, OrderSide, OrderStatus, Position};
+use crate::exit::Exit;
+use crate::market::Today;
+use crate::store::{PreflightRecord, RunRecord};
+use crate::types::{Money, SessionDate, Symbol};
+
+/// Everything status shows; `--json` prints exactly this.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusReport {
+    /// The market clock and today's session.
+    pub market: MarketView,
+    /// Account summary.
+    pub account: AccountView,
+    /// Open positions.
+    pub positions: Vec<PositionView>,
+    /// Orders not yet terminal.
+    pub open_orders: Vec<OrderView>,
+    /// The latest run of each job.
+    pub last_runs: Vec<RunView>,
+    /// Today's latest preflight verdict.
+    pub preflight: Option<PreflightView>,
+    /// Health verdict.
+    pub health: Health,
+}
+
+/// The market clock, in UTC (the human view shows America/Chicago).
+#[derive(Clone, Debug, Serialize)]
+pub struct MarketView {
+    /// Alpaca's clock.
+    pub now: DateTime<Utc>,
+    /// Regular session open now.
+    pub is_open: bool,
+    /// Next open.
+    pub next_open: DateTime<Utc>,
+    /// Next close.
+    pub next_close: DateTime<Utc>,
+    /// Today's session, or why there is none.
+    pub today: Today,
+}
+
+/// Account figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountView {
+    /// Account number.
+    pub account_number: String,
+    /// Status.
+    pub status: String,
+    /// Equity.
+    pub equity: Money,
+    /// Cash.
+    pub cash: Money,
+    /// Buying power.
+    pub buying_power: Money,
+    /// Equity at the previous close.
+    pub last_equity: Money,
+    /// Equity minus last equity.
+    pub day_change: Money,
+    /// Day change as a fraction of last equity.
+    pub day_change_pct: Option<Decimal>,
+}
+
+/// One position.
+#[derive(Clone, Debug, Serialize)]
+pub struct PositionView {
+    /// Ticker.
+    pub symbol: Symbol,
+    /// Shares.
+    pub qty: Decimal,
+    /// Average entry price.
+    pub avg_entry_price: Money,
+    /// Market value.
+    pub market_value: Option<Money>,
+    /// Unrealized P&L.
+    pub unrealized_pl: Option<Money>,
+    /// Unrealized P&L as a fraction.
+    pub unrealized_plpc: Option<Decimal>,
+}
+
+/// One open order.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderView {
+    /// Ticker.
+    pub symbol: Symbol,
+    /// `buy` / `sell`.
+    pub side: OrderSide,
+    /// Shares.
+    pub qty: Option<Decimal>,
+    /// Dollars.
+    pub notional: Option<Money>,
+    /// Shares filled.
+    pub filled_qty: Decimal,
+    /// `market`, `limit`, …
+    pub order_type: String,
+    /// `day`, `opg`, …
+    pub time_in_force: String,
+    /// Lifecycle state.
+    pub status: OrderStatus,
+    /// Submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Client order id.
+    pub client_order_id: String,
+}
+
+/// A job's last run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunView {
+    /// Job.
+    pub job: String,
+    /// Session.
+    pub session_date: Option<SessionDate>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Finished (`null` while running or after a crash).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Outcome.
+    pub outcome: Option<String>,
+    /// Exit code.
+    pub exit_code: Option<u8>,
+    /// Seconds since it started, by this machine's clock.
+    pub age_secs: i64,
+    /// Error line.
+    pub error: Option<String>,
+}
+
+/// Today's preflight verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct PreflightView {
+    /// Session.
+    pub session_date: SessionDate,
+    /// Passed.
+    pub passed: bool,
+    /// When.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// The health verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Health {
+    /// No problems.
+    pub ok: bool,
+    /// What is wrong.
+    pub problems: Vec<Problem>,
+}
+
+impl Report for StatusReport {
+    fn exit(&self) -> Exit {
+        if self.health.ok {
+            Exit::Ok
+        } else {
+            Exit::Failed
+        }
+    }
+
+    fn session(&self) -> Option<SessionDate> {
+        match self.market.today {
+            Today::Session(s) => Some(s.date),
+            Today::NoSession { date, .. } => Some(date),
+        }
+    }
+
+    fn render(&self) -> String {
+        render::render(self)
+    }
+}
+
+/// One concurrent round of requests, then the store.
+pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
+    let c = &ctx.client;
+    // Today's calendar entry needs the market's date, so it follows the clock; everything
+    // else goes out alongside them.
+    let (account, positions, orders, (clock, today)) = tokio::try_join!(
+        async { c.account().await.context("cannot read the account") },
+        async { c.positions().await.context("cannot read positions") },
+        async {
+            c.orders(&OrderQuery::default())
+                .await
+                .context("cannot read open orders")
+        },
+        super::today::market_today(c),
+    )?;
+
+    let runs = ctx.store.last_runs().context("cannot read past runs")?;
+    let today_date = match &today {
+        Today::Session(s) => s.date,
+        Today::NoSession { date, .. } => *date,
+    };
+    let preflight = ctx
+        .store
+        .latest_preflight(today_date)
+        .context("cannot read the preflight verdict")?;
+    let local_now = Utc::now();
+    let problems = health::problems(clock.now(), local_now, &today, &runs, preflight.as_ref());
+    Ok(StatusReport {
+        market: market_view(&clock, today),
+        account: account_view(&account),
+        positions: positions.iter().map(position_view).collect(),
+        open_orders: orders.iter().map(order_view).collect(),
+        // `status` itself is running now: showing its previous run would only confuse.
+        last_runs: runs
+            .iter()
+            .filter(|r| r.job != "status")
+            .map(|r| run_view(r, local_now))
+            .collect(),
+        preflight: preflight.as_ref().map(preflight_view),
+        health: Health {
+            ok: problems.is_empty(),
+            problems,
+        },
+    })
+}
+
+fn market_view(clock: &Clock, today: Today) -> MarketView {
+    MarketView {
+        now: clock.now(),
+        is_open: clock.is_open,
+        next_open: clock.next_open.with_timezone(&Utc),
+        next_close: clock.next_close.with_timezone(&Utc),
+        today,
+    }
+}
+
+fn account_view(a: &Account) -> AccountView {
+    AccountView {
+        account_number: a.account_number.clone(),
+        status: a.status.clone(),
+        equity: a.equity,
+        cash: a.cash,
+        buying_power: a.buying_power,
+        last_equity: a.last_equity,
+        day_change: a.day_change(),
+        day_change_pct: a
+            .day_change_fraction()
+            .map(|f| (f * Decimal::ONE_HUNDRED).round_dp(2)),
+    }
+}
+
+fn position_view(p: &Position) -> PositionView {
+    PositionView {
+        symbol: p.symbol.clone(),
+        qty: p.qty,
+        avg_entry_price: p.avg_entry_price,
+        market_value: p.market_value.map(Money::new),
+        unrealized_pl: p.unrealized_pl.map(Money::new),
+        unrealized_plpc: p.unrealized_plpc,
+    }
+}
+
+fn order_view(o: &Order) -> OrderView {
+    OrderView {
+        symbol: o.symbol.clone(),
+        side: o.side,
+        qty: o.qty,
+        notional: o.notional.map(Money::new),
+        filled_qty: o.filled_qty,
+        order_type: o.order_type.clone(),
+        time_in_force: o.time_in_force.clone(),
+        status: o.status,
+        submitted_at: o.submitted_at,
+        client_order_id: o.client_order_id.clone(),
+    }
+}
+
+fn run_view(r: &RunRecord, now: DateTime<Utc>) -> RunView {
+    RunView {
+        job: r.job.clone(),
+        session_date: r.session_date,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        outcome: r.outcome.clone(),
+        exit_code: r.exit_code,
+        age_secs: (now - r.started_at).num_seconds(),
+        error: r.error.clone(),
+    }
+}
+
+fn preflight_view(p: &PreflightRecord) -> PreflightView {
+    PreflightView {
+        session_date: p.session_date,
+        passed: p.passed,
+        checked_at: p.checked_at,
+    }
+}

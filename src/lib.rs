@@ -1,0 +1,16 @@
+//! Aurora: unattended daily paper trading on Alpaca, one job per systemd timer.
+//!
+//! Data flows one way: `cli` → `app` → `jobs` → pure core (`market`, `types`) and
+//! ports (`alpaca`, `store`). `sim` is a fake Alpaca for tests and demos.
+
+pub mod alpaca;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod jobs;
+pub mod logging;
+pub mod market;
+pub mod sim;
+pub mod store;
+pub mod types;

@@ -1,0 +1,5 @@
+//! The `aurora` binary: everything lives in the library; `main` only maps the outcome to an exit code.
+
+fn main() -> std::process::ExitCode {
+    aurora::app::main()
+}

@@ -1,0 +1,73 @@
+//! The assets the fake knows.
+
+use serde_json::{Value, json};
+
+use super::state::fake_uuid;
+
+/// (symbol, name, exchange, fractionable)
+const ASSETS: &[(&str, &str, &str, bool)] = &[
+    ("AAPL", "Apple Inc. Common Stock", "NASDAQ", true),
+    ("AGG", "iShares Core U.S. Aggregate Bond ETF", "ARCA", true),
+    (
+        "DIA",
+        "SPDR Dow Jones Industrial Average ETF Trust",
+        "ARCA",
+        true,
+    ),
+    ("EFA", "iShares MSCI EAFE ETF", "ARCA", true),
+    ("GLD", "SPDR Gold Shares", "ARCA", true),
+    ("IEF", "iShares 7-10 Year Treasury Bond ETF", "NASDAQ", true),
+    ("IWM", "iShares Russell 2000 ETF", "ARCA", true),
+    ("MSFT", "Microsoft Corporation Common Stock", "NASDAQ", true),
+    ("QQQ", "Invesco QQQ Trust, Series 1", "NASDAQ", true),
+    ("SPY", "SPDR S&P 500 ETF Trust", "ARCA", true),
+    ("TLT", "iShares 20+ Year Treasury Bond ETF", "NASDAQ", true),
+    ("VNQ", "Vanguard Real Estate ETF", "ARCA", true),
+    ("VTI", "Vanguard Total Stock Market ETF", "ARCA", true),
+    ("XLE", "Energy Select Sector SPDR Fund", "ARCA", true),
+    ("BRK.B", "Berkshire Hathaway Inc. Class B", "NYSE", true),
+    ("HALTD", "Halted Example Corp (not tradable)", "NYSE", false),
+];
+
+/// An asset's stable id.
+pub fn asset_id(symbol: &str) -> String {
+    let hash = symbol.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    fake_uuid(0xa55e7, hash & 0xffff_ffff_ffff)
+}
+
+/// The exchange an asset lists on (`ARCA` for symbols the table lacks).
+pub fn exchange(symbol: &str) -> &'static str {
+    ASSETS
+        .iter()
+        .find(|a| a.0 == symbol)
+        .map_or("ARCA", |a| a.2)
+}
+
+/// The asset as `GET /v2/assets/{symbol}` returns it.
+pub fn asset_json(symbol: &str) -> Option<Value> {
+    let (symbol, name, exchange, tradable) = *ASSETS.iter().find(|a| a.0 == symbol)?;
+    Some(json!({
+        "id": asset_id(symbol),
+        "class": "us_equity",
+        "exchange": exchange,
+        "symbol": symbol,
+        "name": name,
+        "status": "active",
+        "tradable": tradable,
+        "marginable": tradable,
+        "maintenance_margin_requirement": 30,
+        "margin_requirement_long": "30",
+        "margin_requirement_short": "30",
+        "shortable": tradable,
+        "easy_to_borrow": tradable,
+        "fractionable": tradable,
+        "attributes": ["fractional_eh_enabled", "has_options"],
+    }))
+}
+
+/// Every asset.
+pub fn all_assets_json() -> Vec<Value> {
+    ASSETS.iter().filter_map(|a| asset_json(a.0)).collect()
+}

@@ -1,0 +1,98 @@
+//! The control API under `/_ctl/`: how tests and demos drive the fake.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::state::{AccountPatch, Fault, OrderSeed, Shared, SimPosition};
+use super::trading::order_json;
+
+/// Body of `POST /_ctl/clock`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSet {
+    /// New market time.
+    pub now: DateTime<Utc>,
+    /// Stop the clock there.
+    #[serde(default)]
+    pub frozen: bool,
+    /// Seconds to add to the HTTP `Date` header (simulated skew).
+    #[serde(default)]
+    pub date_offset_secs: Option<i64>,
+}
+
+/// `POST /_ctl/clock`.
+pub async fn set_clock(State(s): State<Shared>, Json(body): Json<ClockSet>) -> Response {
+    let mut st = s.lock();
+    st.clock.set(body.now, body.frozen);
+    if let Some(offset) = body.date_offset_secs {
+        st.date_offset_secs = offset;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_ctl/account`.
+pub async fn patch_account(State(s): State<Shared>, Json(patch): Json<AccountPatch>) -> Response {
+    s.lock().account.apply(patch);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `PUT /_ctl/positions`: replaces every position.
+pub async fn set_positions(
+    State(s): State<Shared>,
+    Json(positions): Json<Vec<SimPosition>>,
+) -> Response {
+    s.lock().positions = positions;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_ctl/orders`: places an order as if someone else had.
+pub async fn add_order(State(s): State<Shared>, Json(seed): Json<OrderSeed>) -> Response {
+    let order = super::Sim::place_seed(&s, seed);
+    (StatusCode::CREATED, Json(order_json(&order))).into_response()
+}
+
+/// `POST /_ctl/faults`.
+pub async fn add_fault(State(s): State<Shared>, Json(fault): Json<Fault>) -> Response {
+    s.lock().faults.push(fault);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `DELETE /_ctl/faults`.
+pub async fn clear_faults(State(s): State<Shared>) -> Response {
+    s.lock().faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /_ctl/requests`: the request log (credentials never recorded).
+pub async fn requests(State(s): State<Shared>) -> Response {
+    Json(s.lock().log.clone()).into_response()
+}
+
+/// `DELETE /_ctl/requests`.
+pub async fn clear_requests(State(s): State<Shared>) -> Response {
+    s.lock().log.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Body of `POST /_ctl/rate-limit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSet {
+    /// Requests per minute.
+    pub per_minute: u32,
+}
+
+/// `POST /_ctl/rate-limit`.
+pub async fn set_rate_limit(State(s): State<Shared>, Json(body): Json<RateLimitSet>) -> Response {
+    s.lock().rate_limit = body.per_minute;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /_ctl/now`: the fake market's time.
+pub async fn now(State(s): State<Shared>) -> Response {
+    Json(serde_json::json!({ "now": s.lock().clock.now() })).into_response()
+}

@@ -1,0 +1,213 @@
+//! A stateful fake of Alpaca's HTTP API on loopback, for tests and demos.
+//!
+//! Real paths, status codes, error bodies and JSON types; a settable clock over a real NYSE
+//! calendar; fault injection, a rate limit and a request log through `/_ctl/`.
+
+mod assets;
+mod calendar;
+mod clock;
+mod control;
+mod gate;
+pub mod state;
+mod trading;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+use chrono::{DateTime, Utc};
+use reqwest::Url;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use state::{
+    AccountPatch, Fault, LoggedRequest, OrderSeed, Shared, SimOrder, SimPosition, SimState,
+};
+
+/// The key id the fake accepts unless told otherwise.
+pub const DEFAULT_KEY: &str = "PKSIMKEY0000000000";
+/// The secret the fake accepts unless told otherwise.
+pub const DEFAULT_SECRET: &str = "sim-secret-do-not-use";
+
+/// How to start a fake.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// The market clock at start (it ticks from there).
+    pub now: DateTime<Utc>,
+    /// Accepted key id.
+    pub key: String,
+    /// Accepted secret.
+    pub secret: String,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            now: Utc::now(),
+            key: DEFAULT_KEY.into(),
+            secret: DEFAULT_SECRET.into(),
+        }
+    }
+}
+
+/// The fake's routes, including `/_ctl/`.
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/v2/account", get(trading::account))
+        .route("/v2/clock", get(trading::clock))
+        .route("/v2/calendar", get(trading::calendar))
+        .route("/v2/assets", get(trading::assets_list))
+        .route("/v2/assets/{symbol}", get(trading::asset))
+        .route("/v2/positions", get(trading::positions))
+        .route("/v2/positions/{symbol}", get(trading::position))
+        .route("/v2/orders", get(trading::orders))
+        .route("/_ctl/clock", post(control::set_clock))
+        .route("/_ctl/now", get(control::now))
+        .route("/_ctl/account", post(control::patch_account))
+        .route("/_ctl/positions", put(control::set_positions))
+        .route("/_ctl/orders", post(control::add_order))
+        .route(
+            "/_ctl/faults",
+            post(control::add_fault).delete(control::clear_faults),
+        )
+        .route(
+            "/_ctl/requests",
+            get(control::requests).delete(control::clear_requests),
+        )
+        .route("/_ctl/rate-limit", post(control::set_rate_limit))
+        .fallback(|| async { trading::error(axum::http::StatusCode::NOT_FOUND, None, "Not Found") })
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            gate::gate,
+        ))
+        .with_state(shared)
+}
+
+/// Serves the fake on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Shared,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A fake running in this process on its own thread, on a free loopback port; stops when dropped.
+#[derive(Debug)]
+pub struct Sim {
+    base_url: Url,
+    shared: Shared,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts a fake on 127.0.0.1 with a free port.
+    pub fn start(opts: SimOptions) -> std::io::Result<Sim> {
+        let std_listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let shared = Shared::new(SimState::new(opts.now, opts.key, opts.secret));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = shared.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("aurora-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(std_listener).expect("listener from std");
+                    let _ = serve(listener, state, async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                });
+            })?;
+        Ok(Sim {
+            base_url: Url::parse(&format!("http://{addr}")).expect("valid URL"),
+            shared,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Sets the market clock (ticking unless `frozen`).
+    pub fn set_clock(&self, now: DateTime<Utc>, frozen: bool) {
+        self.shared.lock().clock.set(now, frozen);
+    }
+
+    /// Skews the HTTP `Date` header by `secs`.
+    pub fn set_date_offset(&self, secs: i64) {
+        self.shared.lock().date_offset_secs = secs;
+    }
+
+    /// Changes account fields.
+    pub fn patch_account(&self, patch: AccountPatch) {
+        self.shared.lock().account.apply(patch);
+    }
+
+    /// Replaces every position.
+    pub fn set_positions(&self, positions: Vec<SimPosition>) {
+        self.shared.lock().positions = positions;
+    }
+
+    /// Places an order as if someone else had.
+    pub fn add_order(&self, seed: OrderSeed) -> SimOrder {
+        Sim::place_seed(&self.shared, seed)
+    }
+
+    /// Injects a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    /// Requests received so far (control calls excluded).
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.lock().log.clone()
+    }
+
+    fn place_seed(shared: &Shared, seed: OrderSeed) -> SimOrder {
+        let mut st = shared.lock();
+        let now = st.clock.now();
+        let id = st.next_uuid();
+        let order = SimOrder {
+            client_order_id: seed.client_order_id.unwrap_or_else(|| id.clone()),
+            id,
+            symbol: seed.symbol,
+            qty: Some(seed.qty),
+            notional: None,
+            filled_qty: rust_decimal::Decimal::ZERO,
+            filled_avg_price: None,
+            side: seed.side,
+            order_type: seed.order_type,
+            time_in_force: seed.time_in_force,
+            limit_price: seed.limit_price,
+            status: seed.status,
+            created_at: now,
+            updated_at: now,
+        };
+        st.orders.push(order.clone());
+        order
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

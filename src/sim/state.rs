@@ -1,0 +1,401 @@
+//! The fake's state: clock, account, positions, orders, faults, rate limit and request log.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::clock::SimClock;
+
+/// State shared by every request handler and the test handle.
+#[derive(Clone, Debug)]
+pub struct Shared(Arc<Mutex<SimState>>);
+
+impl Shared {
+    /// Wraps a state.
+    pub fn new(state: SimState) -> Shared {
+        Shared(Arc::new(Mutex::new(state)))
+    }
+
+    /// Locks the state (a panicked handler must not wedge the fake).
+    pub fn lock(&self) -> MutexGuard<'_, SimState> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Everything the fake remembers.
+#[derive(Debug)]
+pub struct SimState {
+    /// The credentials it accepts.
+    pub key: String,
+    /// The secret it accepts.
+    pub secret: String,
+    /// Market clock.
+    pub clock: SimClock,
+    /// Seconds added to the HTTP `Date` header (to simulate clock skew).
+    pub date_offset_secs: i64,
+    /// Account.
+    pub account: SimAccount,
+    /// Positions.
+    pub positions: Vec<SimPosition>,
+    /// Orders, oldest first.
+    pub orders: Vec<SimOrder>,
+    /// Pending faults, applied in order.
+    pub faults: Vec<Fault>,
+    /// Requests received (control calls excluded).
+    pub log: Vec<LoggedRequest>,
+    /// Requests allowed per minute.
+    pub rate_limit: u32,
+    window: VecDeque<Instant>,
+    next_id: u64,
+}
+
+impl SimState {
+    /// A fresh account with $100,000 cash at `now`.
+    pub fn new(now: DateTime<Utc>, key: String, secret: String) -> SimState {
+        SimState {
+            key,
+            secret,
+            clock: SimClock::new(now),
+            date_offset_secs: 0,
+            account: SimAccount::default(),
+            positions: Vec::new(),
+            orders: Vec::new(),
+            faults: Vec::new(),
+            log: Vec::new(),
+            rate_limit: 200,
+            window: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    /// A fresh id in UUID form, deterministic per fake.
+    pub fn next_uuid(&mut self) -> String {
+        let n = self.next_id;
+        self.next_id += 1;
+        fake_uuid(0x0a11ce, n)
+    }
+
+    /// Takes the first fault matching this request, counting it down.
+    pub fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultAction> {
+        let i = self.faults.iter().position(|f| f.matches(method, path))?;
+        let fault = &mut self.faults[i];
+        fault.times = fault.times.saturating_sub(1);
+        let action = fault.action.clone();
+        if fault.times == 0 {
+            self.faults.remove(i);
+        }
+        Some(action)
+    }
+
+    /// Counts a request against the per-minute budget: `(remaining, reset)`, or `None` when spent.
+    pub fn spend_rate_limit(&mut self, now: Instant) -> (Option<u32>, Duration) {
+        while self
+            .window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            self.window.pop_front();
+        }
+        let reset = self
+            .window
+            .front()
+            .map(|t| Duration::from_secs(60).saturating_sub(now.duration_since(*t)))
+            .unwrap_or(Duration::from_secs(60));
+        if self.window.len() as u32 >= self.rate_limit {
+            return (None, reset);
+        }
+        self.window.push_back(now);
+        (Some(self.rate_limit - self.window.len() as u32), reset)
+    }
+
+    /// Market value of all positions.
+    pub fn long_market_value(&self) -> Decimal {
+        self.positions.iter().map(|p| p.qty * p.current_price).sum()
+    }
+
+    /// Cash plus positions.
+    pub fn equity(&self) -> Decimal {
+        self.account.cash + self.long_market_value()
+    }
+
+    /// Buying power: the override, else Reg T 2× on equity less positions held.
+    pub fn buying_power(&self) -> Decimal {
+        self.account.buying_power.unwrap_or_else(|| {
+            (self.equity() * Decimal::TWO - self.long_market_value()).max(Decimal::ZERO)
+        })
+    }
+}
+
+/// A UUID-shaped id from a namespace and a number.
+pub fn fake_uuid(namespace: u32, n: u64) -> String {
+    format!(
+        "{namespace:08x}-{:04x}-4{:03x}-8000-{n:012x}",
+        (n >> 48) & 0xffff,
+        (n >> 36) & 0xfff
+    )
+}
+
+/// The account's settable fields.
+#[derive(Clone, Debug)]
+pub struct SimAccount {
+    /// Account number.
+    pub account_number: String,
+    /// `ACTIVE`, …
+    pub status: String,
+    /// Cash.
+    pub cash: Decimal,
+    /// Equity at the previous close.
+    pub last_equity: Decimal,
+    /// Buying power override.
+    pub buying_power: Option<Decimal>,
+    /// Trading blocked.
+    pub trading_blocked: bool,
+    /// Account blocked.
+    pub account_blocked: bool,
+}
+
+impl Default for SimAccount {
+    fn default() -> Self {
+        SimAccount {
+            account_number: "PA3AURORA01".into(),
+            status: "ACTIVE".into(),
+            cash: Decimal::new(100_000, 0),
+            last_equity: Decimal::new(100_000, 0),
+            buying_power: None,
+            trading_blocked: false,
+            account_blocked: false,
+        }
+    }
+}
+
+/// A change to the account (`POST /_ctl/account`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    /// New status.
+    pub status: Option<String>,
+    /// New cash.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub cash: Option<Decimal>,
+    /// New last equity.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub last_equity: Option<Decimal>,
+    /// Fixed buying power.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub buying_power: Option<Decimal>,
+    /// Block trading.
+    pub trading_blocked: Option<bool>,
+    /// Block the account.
+    pub account_blocked: Option<bool>,
+}
+
+impl SimAccount {
+    /// Applies a patch.
+    pub fn apply(&mut self, p: AccountPatch) {
+        if let Some(v) = p.status {
+            self.status = v;
+        }
+        if let Some(v) = p.cash {
+            self.cash = v;
+        }
+        if let Some(v) = p.last_equity {
+            self.last_equity = v;
+        }
+        if p.buying_power.is_some() {
+            self.buying_power = p.buying_power;
+        }
+        if let Some(v) = p.trading_blocked {
+            self.trading_blocked = v;
+        }
+        if let Some(v) = p.account_blocked {
+            self.account_blocked = v;
+        }
+    }
+}
+
+/// A position as the fake keeps it (`PUT /_ctl/positions` takes a list of these).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimPosition {
+    /// Ticker.
+    pub symbol: String,
+    /// Shares.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: Decimal,
+    /// Average entry price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub avg_entry_price: Decimal,
+    /// Latest price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub current_price: Decimal,
+    /// Previous close.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub lastday_price: Decimal,
+}
+
+/// An order as the fake keeps it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimOrder {
+    /// Alpaca id.
+    pub id: String,
+    /// Client id.
+    pub client_order_id: String,
+    /// Ticker.
+    pub symbol: String,
+    /// Shares.
+    pub qty: Option<Decimal>,
+    /// Dollars.
+    pub notional: Option<Decimal>,
+    /// Filled shares.
+    pub filled_qty: Decimal,
+    /// Average fill price.
+    pub filled_avg_price: Option<Decimal>,
+    /// `buy` / `sell`.
+    pub side: String,
+    /// `market`, `limit`.
+    pub order_type: String,
+    /// `day`, `opg`, …
+    pub time_in_force: String,
+    /// Limit price.
+    pub limit_price: Option<Decimal>,
+    /// Lifecycle state.
+    pub status: String,
+    /// Created (fake clock).
+    pub created_at: DateTime<Utc>,
+    /// Last change (fake clock).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SimOrder {
+    /// Whether the order can still change (not in a terminal state).
+    pub fn is_open(&self) -> bool {
+        !matches!(
+            self.status.as_str(),
+            "filled" | "canceled" | "expired" | "rejected" | "replaced"
+        )
+    }
+}
+
+/// A new order placed through the control API (`POST /_ctl/orders`), e.g. one placed by hand.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderSeed {
+    /// Ticker.
+    pub symbol: String,
+    /// `buy` / `sell`.
+    pub side: String,
+    /// Shares.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: Decimal,
+    /// `market` (default) or `limit`.
+    #[serde(default = "market")]
+    pub order_type: String,
+    /// Limit price.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub limit_price: Option<Decimal>,
+    /// `day` by default.
+    #[serde(default = "day")]
+    pub time_in_force: String,
+    /// Client id; a UUID when absent.
+    #[serde(default)]
+    pub client_order_id: Option<String>,
+    /// `accepted` by default.
+    #[serde(default = "accepted")]
+    pub status: String,
+}
+
+fn market() -> String {
+    "market".into()
+}
+fn day() -> String {
+    "day".into()
+}
+fn accepted() -> String {
+    "accepted".into()
+}
+
+/// A fault to inject into the next matching requests (`POST /_ctl/faults`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// HTTP method to match; any when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Exact path to match (no query), or `*` for any API path.
+    pub path: String,
+    /// How many matching requests it affects.
+    #[serde(default = "one")]
+    pub times: u32,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && (self.path == "*" || self.path == path)
+    }
+}
+
+/// What an injected fault does.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// Answer with this status and an Alpaca error body.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Alpaca code; omitted from the body when absent.
+        #[serde(default)]
+        code: Option<u64>,
+        /// Message.
+        #[serde(default = "fault_message")]
+        message: String,
+        /// `Retry-After` seconds.
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+        /// For 429: `X-RateLimit-Reset` this many seconds from now.
+        #[serde(default)]
+        reset_in_secs: Option<u64>,
+    },
+    /// Wait this long, then answer normally.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Answer 200 with a body that is not valid JSON.
+    Malformed,
+}
+
+fn fault_message() -> String {
+    "injected fault".into()
+}
+
+/// One request the fake received; credentials are never recorded, only whether they matched.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// Arrival order.
+    pub seq: u64,
+    /// Method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// Query string.
+    pub query: Option<String>,
+    /// Arrival (real clock).
+    pub at: DateTime<Utc>,
+    /// `ok`, `missing` or `rejected`.
+    pub auth: String,
+    /// Status answered.
+    pub status: u16,
+}
