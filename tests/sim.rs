@@ -1,0 +1,179 @@
+//! The fake Alpaca itself: `aurora sim serve`, the control API, and Alpaca's auth failures.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::time::Duration;
+
+use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
+use common::{MONDAY_0730_CT, Run, World};
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn sim_serve_prints_its_url_first_and_is_driven_by_the_control_api() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Run::new(home.path())
+        .args(&["sim", "serve", "--now", "2026-11-30T13:30:00Z"])
+        .spawn();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let c = http();
+    let get = |path: &str| {
+        c.get(format!("{base}{path}"))
+            .header("APCA-API-KEY-ID", DEFAULT_KEY)
+            .header("APCA-API-SECRET-KEY", DEFAULT_SECRET)
+            .send()
+            .unwrap()
+    };
+    let clock: serde_json::Value = get("/v2/clock").json().unwrap();
+    assert!(
+        clock["timestamp"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-30T08:30:00"),
+        "{clock}"
+    );
+    assert_eq!(clock["is_open"], false);
+
+    let r = c
+        .post(format!("{base}/_ctl/clock"))
+        .json(&serde_json::json!({"now": "2026-11-30T15:00:00Z", "frozen": true}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let clock: serde_json::Value = get("/v2/clock").json().unwrap();
+    assert_eq!(clock["timestamp"], "2026-11-30T10:00:00.000000000-05:00");
+    assert_eq!(clock["is_open"], true);
+    assert_eq!(clock["next_close"], "2026-11-30T16:00:00-05:00");
+
+    let r = c
+        .post(format!("{base}/_ctl/faults"))
+        .json(&serde_json::json!({"method": "GET", "path": "/v2/account", "action": {"status": {"status": 500}}}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(get("/v2/account").status(), 500);
+    assert_eq!(get("/v2/account").status(), 200);
+
+    let log: Vec<serde_json::Value> = c
+        .get(format!("{base}/_ctl/requests"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let paths: Vec<_> = log.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        ["/v2/clock", "/v2/clock", "/v2/account", "/v2/account"]
+    );
+    assert!(log.iter().all(|e| e["auth"] == "ok"));
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(
+        !text.contains(DEFAULT_SECRET) && !text.contains(DEFAULT_KEY),
+        "credentials logged"
+    );
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn sim_serve_refuses_non_loopback_addresses() {
+    let home = tempfile::tempdir().unwrap();
+    Run::new(home.path())
+        .args(&["sim", "serve", "--addr", "0.0.0.0:0"])
+        .run()
+        .code(3)
+        .stderr_has("loopback");
+}
+
+#[test]
+fn auth_failures_look_like_alpaca() {
+    let w = World::at(MONDAY_0730_CT);
+    let c = http();
+    let trading = c
+        .get(format!("{}/v2/account", w.base()))
+        .header("APCA-API-KEY-ID", DEFAULT_KEY)
+        .header("APCA-API-SECRET-KEY", "nope")
+        .send()
+        .unwrap();
+    assert_eq!(trading.status(), 403);
+    assert_eq!(trading.text().unwrap(), r#"{"message":"forbidden."}"#);
+    let data = c
+        .get(format!(
+            "{}/v2/stocks/bars?symbols=SPY&timeframe=1Day",
+            w.base()
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(data.status(), 401);
+    assert_eq!(
+        w.requests()
+            .iter()
+            .map(|r| r.auth.as_str())
+            .collect::<Vec<_>>(),
+        ["rejected", "missing"]
+    );
+}
+
+#[test]
+fn calendar_and_clock_follow_the_nyse_table() {
+    let w = World::at("2026-11-27T17:59:00Z");
+    let c = http();
+    let get = |path: &str| -> serde_json::Value {
+        c.get(format!("{}{path}", w.base()))
+            .header("APCA-API-KEY-ID", DEFAULT_KEY)
+            .header("APCA-API-SECRET-KEY", DEFAULT_SECRET)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let cal = get("/v2/calendar?start=2026-11-23&end=2026-11-30");
+    let dates: Vec<_> = cal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-11-23",
+            "2026-11-24",
+            "2026-11-25",
+            "2026-11-27",
+            "2026-11-30"
+        ]
+    );
+    assert_eq!(cal[3]["close"], "13:00");
+    assert_eq!(cal[3]["session_close"], "1700");
+    assert_eq!(cal[2]["settlement_date"], "2026-11-27");
+    // One minute before the early close: open, closing at 13:00 ET, next open Monday.
+    let clock = get("/v2/clock");
+    assert_eq!(clock["is_open"], true);
+    assert_eq!(clock["next_close"], "2026-11-27T13:00:00-05:00");
+    assert_eq!(clock["next_open"], "2026-11-30T09:30:00-05:00");
+    let missing = c
+        .get(format!("{}/v2/assets/ZZZZ", w.base()))
+        .header("APCA-API-KEY-ID", DEFAULT_KEY)
+        .header("APCA-API-SECRET-KEY", DEFAULT_SECRET)
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.text().unwrap(),
+        r#"{"code":40410000,"message":"asset not found for ZZZZ"}"#
+    );
+}
