@@ -47,7 +47,7 @@ pub fn run() -> anyhow::Result<Exit> {
         ),
         Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
         Command::Sim(SimCommand::Serve(args)) => {
-            runtime.block_on(jobs::sim::serve(args, |url| print_out(url)))?;
+            runtime.block_on(jobs::sim::serve(args, print_out))?;
             Ok(Exit::Ok)
         }
     }

@@ -54,10 +54,11 @@ impl Exit {
             if cause.is::<LockError>() {
                 return Exit::Locked;
             }
-            if let Some(e) = cause.downcast_ref::<alpaca::Error>() {
-                if e.is_temporary() {
-                    return Exit::TempFail;
-                }
+            if cause
+                .downcast_ref::<alpaca::Error>()
+                .is_some_and(alpaca::Error::is_temporary)
+            {
+                return Exit::TempFail;
             }
         }
         Exit::Failed

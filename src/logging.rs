@@ -1,5 +1,7 @@
 //! Logging: the journal under systemd, readable lines on stderr otherwise. Never stdout.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -59,6 +61,7 @@ pub fn init(verbosity: Verbosity) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal())
                     .with_target(false)
                     .compact(),
             )

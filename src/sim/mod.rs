@@ -171,6 +171,11 @@ impl Sim {
         self.shared.lock().faults.push(fault);
     }
 
+    /// Sets the per-minute request budget (Alpaca's is 200).
+    pub fn set_rate_limit(&self, per_minute: u32) {
+        self.shared.lock().rate_limit = per_minute;
+    }
+
     /// Requests received so far (control calls excluded).
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.shared.lock().log.clone()

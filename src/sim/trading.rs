@@ -127,21 +127,19 @@ pub async fn clock(State(shared): State<Shared>) -> Response {
 
 /// `GET /v2/calendar?start=&end=` (both inclusive).
 pub async fn calendar(Query(q): Query<HashMap<String, String>>) -> Response {
-    let parse = |key: &str, default: NaiveDate| match q.get(key) {
-        None => Ok(default),
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-            error(
-                StatusCode::BAD_REQUEST,
-                Some(40010001),
-                &format!("invalid {key}"),
-            )
-        }),
+    let date = |key: &str, default: NaiveDate| match q.get(key) {
+        None => Some(default),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d").ok(),
     };
+    // Without bounds Alpaca lists every market day it knows, 1970 to 2029.
     let lo = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let hi = NaiveDate::from_ymd_opt(2029, 12, 31).expect("valid date");
-    let (start, end) = match (parse("start", lo), parse("end", hi)) {
-        (Ok(s), Ok(e)) => (s, e),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let (Some(start), Some(end)) = (date("start", lo), date("end", hi)) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            Some(40010001),
+            "invalid start or end",
+        );
     };
     let days: Vec<Value> = calendar::sessions(start, end)
         .into_iter()

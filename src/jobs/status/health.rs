@@ -54,20 +54,21 @@ pub fn problems(
             _ => {}
         }
     }
-    if let Today::Session(session) = today {
-        if market_now >= preflight_deadline(session.date) && !preflight.is_some_and(|p| p.passed) {
-            let detail = match preflight {
-                Some(_) => format!("preflight failed for {}: trading is blocked", session.date),
-                None => format!(
-                    "no preflight recorded for {} (due by 07:45 CT)",
-                    session.date
-                ),
-            };
-            out.push(Problem {
-                subject: "preflight".into(),
-                detail,
-            });
-        }
+    if let Today::Session(session) = today
+        && market_now >= preflight_deadline(session.date)
+        && !preflight.is_some_and(|p| p.passed)
+    {
+        let detail = match preflight {
+            Some(_) => format!("preflight failed for {}: trading is blocked", session.date),
+            None => format!(
+                "no preflight recorded for {} (due by 07:45 CT)",
+                session.date
+            ),
+        };
+        out.push(Problem {
+            subject: "preflight".into(),
+            detail,
+        });
     }
     out
 }
