@@ -20,7 +20,7 @@ fn main() {
     })
     .expect("fake starts");
     // Alpaca allows 200 requests a minute; this bench makes 255 in a few seconds on purpose.
-    sim.set_rate_limit(100_000);
+    sim.set_rate_limit(100_000, std::time::Duration::from_secs(60));
     let home = tempfile::tempdir().expect("temp dir");
     let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
     let status = || {

@@ -5,11 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, SimCommand};
+use crate::cli::{Cli, Command, FetchArgs, SimCommand};
 use crate::config::{Config, Sources};
-use crate::exit::Exit;
+use crate::exit::{Exit, Usage};
+use crate::jobs::fetch::FetchRequest;
 use crate::jobs::{self, Job, JobContext, Report};
 use crate::logging::{self, Verbosity};
+use crate::progress::ProgressMode;
+use crate::types::Symbol;
 
 /// Runs the program and maps any failure to one line on stderr and a documented exit code.
 pub fn main() -> ExitCode {
@@ -46,11 +49,45 @@ pub fn run() -> anyhow::Result<Exit> {
             jobs::preflight::run,
         ),
         Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
+        Command::Fetch(args) => {
+            let request = fetch_request(args, ProgressMode::detect(cli.quiet))?;
+            run_job(&runtime, &cli, &sources, Job::Fetch, async move |ctx| {
+                jobs::fetch::run(ctx, request).await
+            })
+        }
         Command::Sim(SimCommand::Serve(args)) => {
             runtime.block_on(jobs::sim::serve(args, print_out))?;
             Ok(Exit::Ok)
         }
     }
+}
+
+/// Second stage of parsing: raw `fetch` flags into a validated request.
+fn fetch_request(args: &FetchArgs, progress: ProgressMode) -> anyhow::Result<FetchRequest> {
+    let symbols = match &args.symbols {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .map(|s| {
+                    s.trim()
+                        .parse::<Symbol>()
+                        .map_err(|e| Usage(format!("--symbols: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    if let (Some(start), Some(end)) = (args.start, args.end)
+        && end < start
+    {
+        return Err(Usage(format!("--end {end} is before --start {start}")).into());
+    }
+    Ok(FetchRequest {
+        symbols,
+        start: args.start,
+        end: args.end,
+        full: args.full,
+        progress,
+    })
 }
 
 fn run_job<R, F>(

@@ -64,9 +64,38 @@ aurora status\n  aurora status --json | jq .account.equity"
     )]
     Status,
 
+    /// Fetch daily bars for the universe through the last completed session into the store.
+    #[command(
+        after_help = "Incremental by default: only sessions after the last stored one (plus \
+data.overlap_sessions), and data.history_days sessions for a symbol with no history.\n\n\
+Exit: 0 ok, 1 a symbol failed (named), 75 Alpaca unreachable.\n\nExamples:\n  aurora fetch\n  \
+aurora fetch --symbols SPY,TLT --start 2025-01-02 --full"
+    )]
+    Fetch(FetchArgs),
+
     /// The fake Alpaca used by tests and demos.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+/// Arguments of `aurora fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Fetch these symbols instead of the universe (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub symbols: Option<Vec<String>>,
+
+    /// First session to fetch (every symbol from here).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub start: Option<chrono::NaiveDate>,
+
+    /// Last session to fetch (default and limit: the last completed session).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub end: Option<chrono::NaiveDate>,
+
+    /// Refetch the whole window, ignoring what is stored.
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// Subcommands of `aurora sim`.

@@ -45,7 +45,7 @@ impl Exit {
     /// Classifies an error by the typed errors in its chain; anything unknown is a plain failure.
     pub fn of_error(err: &anyhow::Error) -> Exit {
         for cause in err.chain() {
-            if cause.is::<ConfigError>() {
+            if cause.is::<ConfigError>() || cause.is::<Usage>() {
                 return Exit::Usage;
             }
             if cause.is::<PaperGuardError>() || cause.is::<Blocked>() {
@@ -75,3 +75,8 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Blocked(pub String);
+
+/// The command line asked for something impossible (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);

@@ -125,6 +125,24 @@ pub fn today(now: DateTime<Utc>, calendar: &[Session]) -> Today {
     Today::NoSession { date, reason }
 }
 
+/// The latest session that has closed by `now` (`sessions` in any order).
+pub fn last_completed(now: DateTime<Utc>, sessions: &[Session]) -> Option<Session> {
+    sessions
+        .iter()
+        .filter(|s| s.close <= now)
+        .max_by_key(|s| s.date)
+        .copied()
+}
+
+/// The latest session strictly before `date`.
+pub fn previous_session(date: SessionDate, sessions: &[Session]) -> Option<Session> {
+    sessions
+        .iter()
+        .filter(|s| s.date < date)
+        .max_by_key(|s| s.date)
+        .copied()
+}
+
 /// The name of the NYSE holiday observed on `date`, by the exchange's standing rules.
 ///
 /// Only used to say *why* there is no session; Alpaca's calendar decides *whether* there is one
@@ -306,6 +324,22 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn last_completed_and_previous_sessions() {
+        let cal = [
+            Session::new(d("2026-11-25"), t(9, 30), t(16, 0)),
+            Session::new(d("2026-11-27"), t(9, 30), t(13, 0)),
+            Session::new(d("2026-11-30"), t(9, 30), t(16, 0)),
+        ];
+        let at = |s: &str| last_completed(utc(s), &cal).map(|x| x.date.to_string());
+        assert_eq!(at("2026-11-27T17:59:00Z").as_deref(), Some("2026-11-25"));
+        assert_eq!(at("2026-11-27T18:00:00Z").as_deref(), Some("2026-11-27"));
+        assert_eq!(at("2026-11-30T14:00:00Z").as_deref(), Some("2026-11-27"));
+        assert_eq!(at("2026-11-20T14:00:00Z"), None);
+        let prev = previous_session(SessionDate::new(d("2026-11-30")), &cal).unwrap();
+        assert_eq!(prev.date.to_string(), "2026-11-27");
     }
 
     #[test]

@@ -23,6 +23,7 @@ fn passes_on_a_normal_session_day_and_records_the_verdict() {
         "account",
         "clock skew",
         "buying power",
+        "market data",
         "store",
         "disk",
         "kill switch",
@@ -72,7 +73,7 @@ fn json_report_lists_every_check() {
     assert_eq!(json["verdict"], "pass");
     assert_eq!(json["session_date"], "2026-11-30");
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 11);
+    assert_eq!(checks.len(), 12);
     assert!(checks.iter().all(|c| c["status"] == "pass"), "{json:#}");
 }
 
@@ -177,4 +178,34 @@ fn an_alpaca_outage_mid_preflight_is_temporary() {
     let runs = w.store().last_runs().unwrap();
     assert_eq!(runs[0].exit_code, Some(75));
     assert!(runs[0].error.as_deref().unwrap().contains("HTTP 503"));
+}
+
+#[test]
+fn stale_market_data_triggers_a_catch_up_fetch_then_passes() {
+    let w = World::at(MONDAY_0730_CT);
+    // An empty store: no bars for Friday 2026-11-27, the last session before today.
+    w.aurora(&["preflight"])
+        .run()
+        .code(0)
+        .stdout_has("✅ market data")
+        .stdout_has("caught up (")
+        .stdout_has("all 6 symbols have 2026-11-27");
+    assert_eq!(w.requests_to("/v2/stocks/bars").len(), 1);
+    // Fresh now: the next preflight fetches nothing.
+    w.aurora(&["preflight"])
+        .run()
+        .code(0)
+        .stdout_has("all 6 symbols have 2026-11-27");
+    assert_eq!(w.requests_to("/v2/stocks/bars").len(), 1);
+}
+
+#[test]
+fn data_still_stale_after_the_catch_up_fails() {
+    let w = World::at(MONDAY_0730_CT);
+    w.write_config("[universe]\nsymbols = [\"SPY\", \"NOPE\"]\n");
+    w.aurora(&["preflight"])
+        .run()
+        .code(3)
+        .stdout_has("❌ market data")
+        .stdout_has("stale after a catch-up fetch: NOPE lack 2026-11-27");
 }

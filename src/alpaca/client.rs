@@ -1,6 +1,7 @@
 //! `Client`: one reqwest client for the Trading and Market Data APIs.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,9 +11,9 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 use super::error::{ApiErrorBody, Error};
-use super::models::{Account, Asset, CalendarDay, Clock, Order, Position};
+use super::models::{Account, Asset, BarsPage, CalendarDay, Clock, Order, Position};
 use super::retry::{RetryPolicy, server_wait_hint};
-use crate::config::{AlpacaAccess, AlpacaSettings};
+use crate::config::{AlpacaAccess, AlpacaSettings, Feed};
 use crate::types::Symbol;
 
 /// One HTTP exchange's view of the server's clock (its `Date` header), for skew checks.
@@ -58,12 +59,35 @@ impl Default for OrderQuery {
     }
 }
 
-/// Which of Alpaca's two hosts a request goes to.
+/// Query for daily bars from `GET /v2/stocks/bars`.
+#[derive(Clone, Debug)]
+pub struct BarsQuery<'a> {
+    /// Symbols (comma-joined in the URL).
+    pub symbols: &'a [Symbol],
+    /// First session, inclusive.
+    pub start: NaiveDate,
+    /// Last session, inclusive.
+    pub end: NaiveDate,
+    /// `iex` or `sip`.
+    pub feed: Feed,
+    /// `raw`, `split`, `dividend`, `spin-off`, `all` or a comma list.
+    pub adjustment: &'a str,
+    /// Bars per page across all symbols (Alpaca's maximum is 10,000).
+    pub limit: u32,
+}
+
+/// Which of Alpaca's two hosts a request goes to; each has its own rate budget.
 #[derive(Clone, Copy, Debug)]
 enum Api {
-    Trading,
-    #[allow(dead_code)] // the fetch job adds Market Data calls
-    Data,
+    Trading = 0,
+    Data = 1,
+}
+
+/// What the last response said about the rate budget.
+#[derive(Clone, Copy, Debug, Default)]
+struct RateState {
+    remaining: Option<u64>,
+    reset: Option<DateTime<Utc>>,
 }
 
 /// The Alpaca client shared by every job.
@@ -74,6 +98,8 @@ pub struct Client {
     data: Url,
     policy: RetryPolicy,
     last_sample: Mutex<Option<ClockSample>>,
+    rate: [Mutex<RateState>; 2],
+    sent: [AtomicU64; 2],
 }
 
 impl Client {
@@ -104,6 +130,8 @@ impl Client {
             data: access.data_url.clone(),
             policy: RetryPolicy::from_settings(settings),
             last_sample: Mutex::new(None),
+            rate: Default::default(),
+            sent: Default::default(),
         })
     }
 
@@ -159,6 +187,34 @@ impl Client {
         self.get(Api::Trading, "/v2/orders", &q).await
     }
 
+    /// One page of daily bars; pass the previous page's `next_page_token` to continue.
+    pub async fn daily_bars(
+        &self,
+        q: &BarsQuery<'_>,
+        page_token: Option<&str>,
+    ) -> Result<BarsPage, Error> {
+        let symbols: Vec<&str> = q.symbols.iter().map(Symbol::as_str).collect();
+        let mut query = vec![
+            ("symbols", symbols.join(",")),
+            ("timeframe", "1Day".to_owned()),
+            ("start", q.start.to_string()),
+            ("end", q.end.to_string()),
+            ("limit", q.limit.min(10_000).to_string()),
+            ("feed", q.feed.as_str().to_owned()),
+            ("adjustment", q.adjustment.to_owned()),
+            ("sort", "asc".to_owned()),
+        ];
+        if let Some(token) = page_token {
+            query.push(("page_token", token.to_owned()));
+        }
+        self.get(Api::Data, "/v2/stocks/bars", &query).await
+    }
+
+    /// HTTP requests sent to the Market Data API so far, retries included.
+    pub fn data_requests_sent(&self) -> u64 {
+        self.sent[Api::Data as usize].load(Ordering::Relaxed)
+    }
+
     /// The most recent response's `Date` header against the local clock.
     pub fn last_clock_sample(&self) -> Option<ClockSample> {
         *self.last_sample.lock().unwrap_or_else(|e| e.into_inner())
@@ -207,6 +263,8 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.pace(api, endpoint).await;
+            self.sent[api as usize].fetch_add(1, Ordering::Relaxed);
             let sent = Utc::now();
             let result = self
                 .http
@@ -217,6 +275,7 @@ impl Client {
             let (failure, wait_hint) = match result {
                 Ok(resp) => {
                     self.record_sample(resp.headers(), sent);
+                    self.record_rate(api, resp.headers());
                     let status = resp.status();
                     let request_id = resp
                         .headers()
@@ -260,6 +319,41 @@ impl Client {
             warn!(%endpoint, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// Waits out a spent rate budget instead of sending a request that would get a 429.
+    async fn pace(&self, api: Api, endpoint: &str) {
+        let state = *self.rate[api as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (Some(0), Some(reset)) = (state.remaining, state.reset) else {
+            return;
+        };
+        let Ok(wait) = (reset - Utc::now()).to_std() else {
+            return;
+        };
+        // A reset far away means a confused header, not a reason to hang a timer's job.
+        let wait = wait.min(Duration::from_secs(65));
+        debug!(%endpoint, wait_ms = wait.as_millis() as u64, "rate budget spent; pacing");
+        tokio::time::sleep(wait).await;
+        self.rate[api as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remaining = None;
+    }
+
+    fn record_rate(&self, api: Api, headers: &HeaderMap) {
+        let num = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        let mut state = self.rate[api as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        state.remaining = num("x-ratelimit-remaining").map(|n| n.max(0) as u64);
+        state.reset = num("x-ratelimit-reset").and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
     }
 
     fn unreachable(&self, err: &reqwest::Error, attempts: u32) -> Error {

@@ -5,6 +5,6 @@ mod error;
 pub mod models;
 mod retry;
 
-pub use client::{Client, ClockSample, OrderQuery, OrderStatusFilter};
+pub use client::{BarsQuery, Client, ClockSample, OrderQuery, OrderStatusFilter};
 pub use error::Error;
 pub use retry::RetryPolicy;

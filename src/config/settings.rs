@@ -181,6 +181,16 @@ pub enum Feed {
     Sip,
 }
 
+impl Feed {
+    /// Alpaca's name for the feed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feed::Iex => "iex",
+            Feed::Sip => "sip",
+        }
+    }
+}
+
 /// `[data]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -191,6 +201,10 @@ pub struct DataSettings {
     pub adjustment: String,
     /// Sessions of history to backfill for a new symbol.
     pub history_days: u32,
+    /// Stored sessions refetched before the first missing one, to pick up corrections.
+    pub overlap_sessions: u32,
+    /// Bars per page (Alpaca's maximum, 10,000, makes the fewest requests).
+    pub page_limit: u32,
 }
 
 impl Default for DataSettings {
@@ -199,6 +213,8 @@ impl Default for DataSettings {
             feed: Feed::Iex,
             adjustment: "all".into(),
             history_days: 400,
+            overlap_sessions: 1,
+            page_limit: 10_000,
         }
     }
 }
@@ -336,6 +352,15 @@ impl Settings {
                     "must be one of {ADJUSTMENTS:?} (or a comma list), not {:?}",
                     self.data.adjustment
                 ),
+            ));
+        }
+        if self.data.history_days == 0 {
+            return Err(("data.history_days", "must be at least 1".into()));
+        }
+        if !(1..=10_000).contains(&self.data.page_limit) {
+            return Err((
+                "data.page_limit",
+                format!("must be 1 to 10000, not {}", self.data.page_limit),
             ));
         }
         if self.alpaca.max_attempts == 0 {

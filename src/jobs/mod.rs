@@ -1,5 +1,6 @@
 //! One module per subcommand. Jobs do the I/O; they return reports that `app` renders.
 
+pub mod fetch;
 pub mod preflight;
 mod runner;
 pub mod sim;

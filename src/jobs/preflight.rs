@@ -5,17 +5,20 @@ mod checks;
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{Days, Utc};
 use serde::Serialize;
 use tracing::info;
 
 pub use checks::{Check, CheckStatus};
 
+use super::fetch::{self, FetchRequest};
 use super::{JobContext, Report};
+use crate::alpaca::models::CalendarDay;
 use crate::exit::Exit;
 use crate::market::{self, Today};
+use crate::progress::ProgressMode;
 use crate::store::PreflightRecord;
-use crate::types::SessionDate;
+use crate::types::{SessionDate, Symbol};
 
 /// The preflight's result.
 #[derive(Clone, Debug, Serialize)]
@@ -138,8 +141,76 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<PreflightReport> {
         &account,
         cfg.settings.risk.min_buying_power,
     ));
+    checks.push(market_data(ctx, session_date).await?);
     checks.extend(local_checks(ctx));
     finish(ctx, Some(session_date), Some(today), checks)
+}
+
+/// Whether the universe has bars for the last session before today; fetches them first if not.
+async fn market_data(ctx: &JobContext, today: SessionDate) -> anyhow::Result<Check> {
+    let universe = &ctx.config.settings.universe.symbols;
+    let start = today
+        .date()
+        .checked_sub_days(Days::new(10))
+        .unwrap_or(today.date());
+    let calendar = ctx
+        .client
+        .calendar(start, today.date())
+        .await
+        .context("cannot read the market calendar")?;
+    let sessions: Vec<_> = calendar.iter().map(CalendarDay::session).collect();
+    let Some(previous) = market::previous_session(today, &sessions) else {
+        return Ok(Check::warn(
+            "market data",
+            "no session in the ten days before today",
+        ));
+    };
+    let missing = missing_bars(ctx, universe, previous.date)?;
+    if missing.is_empty() {
+        return Ok(checks::market_data(
+            universe.len(),
+            previous.date,
+            &missing,
+            None,
+        ));
+    }
+    info!(
+        missing = missing.len(),
+        "market data is stale; fetching to catch up"
+    );
+    let request = FetchRequest {
+        symbols: None,
+        start: None,
+        end: None,
+        full: false,
+        progress: ProgressMode::Off,
+    };
+    let fetched = fetch::fetch_bars(ctx, &request)
+        .await
+        .context("catch-up fetch failed")?;
+    let still = missing_bars(ctx, universe, previous.date)?;
+    Ok(checks::market_data(
+        universe.len(),
+        previous.date,
+        &missing,
+        Some((fetched.bars.added + fetched.bars.updated, &still)),
+    ))
+}
+
+fn missing_bars(
+    ctx: &JobContext,
+    universe: &[Symbol],
+    session: SessionDate,
+) -> anyhow::Result<Vec<Symbol>> {
+    let have = ctx
+        .store
+        .symbols_with_bar(universe, session)
+        .context("cannot read stored bars")?;
+    Ok(universe
+        .iter()
+        .filter(|s| !have.contains(s))
+        .cloned()
+        .collect())
 }
 
 /// Checks that need no network: store, disk, kill switch.

@@ -30,6 +30,8 @@ pub enum Job {
     Preflight,
     /// `aurora status`.
     Status,
+    /// `aurora fetch`.
+    Fetch,
 }
 
 impl Job {
@@ -38,6 +40,7 @@ impl Job {
         match self {
             Job::Preflight => "preflight",
             Job::Status => "status",
+            Job::Fetch => "fetch",
         }
     }
 

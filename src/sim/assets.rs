@@ -1,5 +1,7 @@
 //! The assets the fake knows.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use super::state::fake_uuid;
@@ -45,9 +47,19 @@ pub fn exchange(symbol: &str) -> &'static str {
         .map_or("ARCA", |a| a.2)
 }
 
-/// The asset as `GET /v2/assets/{symbol}` returns it.
-pub fn asset_json(symbol: &str) -> Option<Value> {
-    let (symbol, name, exchange, tradable) = *ASSETS.iter().find(|a| a.0 == symbol)?;
+/// Whether the built-in table lists `symbol`.
+pub fn known(symbol: &str) -> bool {
+    ASSETS.iter().any(|a| a.0 == symbol)
+}
+
+/// The asset as `GET /v2/assets/{symbol}` returns it; `extra` are symbols registered by tests
+/// (listed as tradable ARCA funds).
+pub fn asset_json(symbol: &str, extra: &BTreeSet<String>) -> Option<Value> {
+    let (symbol, name, exchange, tradable) = match ASSETS.iter().find(|a| a.0 == symbol) {
+        Some(a) => *a,
+        None if extra.contains(symbol) => (symbol, "Registered Test Fund", "ARCA", true),
+        None => return None,
+    };
     Some(json!({
         "id": asset_id(symbol),
         "class": "us_equity",
@@ -68,6 +80,11 @@ pub fn asset_json(symbol: &str) -> Option<Value> {
 }
 
 /// Every asset.
-pub fn all_assets_json() -> Vec<Value> {
-    ASSETS.iter().filter_map(|a| asset_json(a.0)).collect()
+pub fn all_assets_json(extra: &BTreeSet<String>) -> Vec<Value> {
+    ASSETS
+        .iter()
+        .map(|a| a.0)
+        .chain(extra.iter().map(String::as_str))
+        .filter_map(|s| asset_json(s, extra))
+        .collect()
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::state::{AccountPatch, Fault, OrderSeed, Shared, SimPosition};
+use super::state::{AccountPatch, BarSet, Fault, OrderSeed, Shared, SimPosition};
 use super::trading::order_json;
 
 /// Body of `POST /_ctl/clock`.
@@ -82,13 +82,42 @@ pub async fn clear_requests(State(s): State<Shared>) -> Response {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSet {
-    /// Requests per minute.
+    /// Requests per window, per API.
     pub per_minute: u32,
+    /// Window length in seconds (default 60, as on Alpaca).
+    #[serde(default = "sixty")]
+    pub window_secs: u64,
+}
+
+fn sixty() -> u64 {
+    60
 }
 
 /// `POST /_ctl/rate-limit`.
 pub async fn set_rate_limit(State(s): State<Shared>, Json(body): Json<RateLimitSet>) -> Response {
-    s.lock().rate_limit = body.per_minute;
+    let mut st = s.lock();
+    st.rate_limit = body.per_minute;
+    st.rate_window = std::time::Duration::from_secs(body.window_secs.max(1));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Body of `POST /_ctl/symbols`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolsAdd {
+    /// Symbols to make known (assets and bars).
+    pub symbols: Vec<String>,
+}
+
+/// `POST /_ctl/symbols`: makes more symbols known to the fake.
+pub async fn add_symbols(State(s): State<Shared>, Json(body): Json<SymbolsAdd>) -> Response {
+    s.lock().market.extra_symbols.extend(body.symbols);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `PUT /_ctl/bars`: replaces one daily bar (bad data, or a correction).
+pub async fn set_bar(State(s): State<Shared>, Json(body): Json<BarSet>) -> Response {
+    s.lock().market.set_bar(&body.symbol, body.bar());
     StatusCode::NO_CONTENT.into_response()
 }
 

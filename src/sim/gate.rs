@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
-use super::state::{FaultAction, LoggedRequest, Shared};
+use super::state::{Api, FaultAction, LoggedRequest, Shared};
 use super::trading::error;
 
 /// The middleware: control calls (`/_ctl/…`) pass straight through and are not logged.
@@ -24,7 +24,7 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
 
     let (seq, fault) = {
         let mut st = shared.lock();
-        let seq = st.log.len() as u64 + 1;
+        let seq = st.next_seq();
         st.log.push(LoggedRequest {
             seq,
             method: method.clone(),
@@ -70,7 +70,8 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
         None => None,
     };
 
-    let (remaining, reset) = shared.lock().spend_rate_limit(Instant::now());
+    let api = if data_api { Api::Data } else { Api::Trading };
+    let (remaining, reset) = shared.lock().spend_rate_limit(api, Instant::now());
     let mut resp = match early {
         Some(r) => r,
         None if remaining.is_none() => error(
@@ -93,8 +94,13 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
         let st = shared.lock();
         (st.rate_limit, st.date_offset_secs)
     };
-    let reset_at =
-        Utc::now().timestamp() + reset_override.map_or(reset.as_secs().max(1) as i64, |s| s as i64);
+    let reset_at = match reset_override {
+        Some(secs) => Utc::now().timestamp() + secs as i64,
+        // Whole epoch seconds, rounded up: a client that waits for it is never early.
+        None => {
+            (Utc::now() + chrono::Duration::from_std(reset).unwrap_or_default()).timestamp() + 1
+        }
+    };
     let remaining = if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         0
     } else {

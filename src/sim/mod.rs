@@ -4,10 +4,12 @@
 //! calendar; fault injection, a rate limit and a request log through `/_ctl/`.
 
 mod assets;
+mod bars;
 mod calendar;
 mod clock;
 mod control;
 mod gate;
+mod market_data;
 pub mod state;
 mod trading;
 
@@ -23,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use state::{
-    AccountPatch, Fault, LoggedRequest, OrderSeed, Shared, SimOrder, SimPosition, SimState,
+    AccountPatch, BarSet, Fault, LoggedRequest, OrderSeed, Shared, SimOrder, SimPosition, SimState,
 };
 
 /// The key id the fake accepts unless told otherwise.
@@ -63,6 +65,10 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/positions", get(trading::positions))
         .route("/v2/positions/{symbol}", get(trading::position))
         .route("/v2/orders", get(trading::orders))
+        .route("/v2/stocks/bars", get(market_data::bars))
+        .route("/v2/stocks/{symbol}/bars", get(market_data::symbol_bars))
+        .route("/v2/stocks/trades/latest", get(market_data::latest_trades))
+        .route("/v2/stocks/snapshots", get(market_data::snapshots))
         .route("/_ctl/clock", post(control::set_clock))
         .route("/_ctl/now", get(control::now))
         .route("/_ctl/account", post(control::patch_account))
@@ -77,6 +83,8 @@ pub fn router(shared: Shared) -> Router {
             get(control::requests).delete(control::clear_requests),
         )
         .route("/_ctl/rate-limit", post(control::set_rate_limit))
+        .route("/_ctl/symbols", post(control::add_symbols))
+        .route("/_ctl/bars", put(control::set_bar))
         .fallback(|| async { trading::error(axum::http::StatusCode::NOT_FOUND, None, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
@@ -171,9 +179,51 @@ impl Sim {
         self.shared.lock().faults.push(fault);
     }
 
-    /// Sets the per-minute request budget (Alpaca's is 200).
-    pub fn set_rate_limit(&self, per_minute: u32) {
-        self.shared.lock().rate_limit = per_minute;
+    /// Sets each API's request budget per window (Alpaca's: 200 a minute).
+    pub fn set_rate_limit(&self, per_window: u32, window: std::time::Duration) {
+        let mut st = self.shared.lock();
+        st.rate_limit = per_window;
+        st.rate_window = window;
+    }
+
+    /// Makes more symbols known (assets and bars), e.g. a 500-symbol universe.
+    pub fn register_symbols<I: IntoIterator<Item = String>>(&self, symbols: I) {
+        self.shared.lock().market.extra_symbols.extend(symbols);
+    }
+
+    /// Replaces one daily bar.
+    pub fn set_bar(&self, bar: BarSet) {
+        self.shared
+            .lock()
+            .market
+            .set_bar(&bar.symbol.clone(), bar.bar());
+    }
+
+    /// The daily bars the fake holds for `symbol` in `start..=end` that have closed by its clock.
+    pub fn bars(
+        &self,
+        symbol: &str,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Vec<BarSet> {
+        let mut st = self.shared.lock();
+        let now = st.clock.now();
+        let Some(history) = st.market.history(symbol) else {
+            return Vec::new();
+        };
+        history
+            .iter()
+            .filter(|b| b.date >= start && b.date <= end && market_data::closed_by(now, b.date))
+            .map(|b| BarSet {
+                symbol: symbol.to_owned(),
+                date: b.date,
+                open: b.open,
+                high: b.high,
+                low: b.low,
+                close: b.close,
+                volume: b.volume,
+            })
+            .collect()
     }
 
     /// Requests received so far (control calls excluded).

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::bars::SimBar;
 use super::clock::SimClock;
 
 /// State shared by every request handler and the test handle.
@@ -47,10 +48,15 @@ pub struct SimState {
     pub faults: Vec<Fault>,
     /// Requests received (control calls excluded).
     pub log: Vec<LoggedRequest>,
-    /// Requests allowed per minute.
+    /// Requests allowed per rate window, per API (Trading and Market Data have separate budgets).
     pub rate_limit: u32,
-    window: VecDeque<Instant>,
+    /// The rate window (Alpaca's is a minute; tests shorten it).
+    pub rate_window: Duration,
+    windows: [VecDeque<Instant>; 2],
+    /// Market data: known symbols, generated histories and corrected bars.
+    pub market: SimMarket,
     next_id: u64,
+    next_seq: u64,
 }
 
 impl SimState {
@@ -67,8 +73,11 @@ impl SimState {
             faults: Vec::new(),
             log: Vec::new(),
             rate_limit: 200,
-            window: VecDeque::new(),
+            rate_window: Duration::from_secs(60),
+            windows: [VecDeque::new(), VecDeque::new()],
+            market: SimMarket::default(),
             next_id: 1,
+            next_seq: 1,
         }
     }
 
@@ -83,6 +92,10 @@ impl SimState {
     pub fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultAction> {
         let i = self.faults.iter().position(|f| f.matches(method, path))?;
         let fault = &mut self.faults[i];
+        if fault.skip > 0 {
+            fault.skip -= 1;
+            return None;
+        }
         fault.times = fault.times.saturating_sub(1);
         let action = fault.action.clone();
         if fault.times == 0 {
@@ -91,25 +104,32 @@ impl SimState {
         Some(action)
     }
 
-    /// Counts a request against the per-minute budget: `(remaining, reset)`, or `None` when spent.
-    pub fn spend_rate_limit(&mut self, now: Instant) -> (Option<u32>, Duration) {
-        while self
-            .window
+    /// The next request-log sequence number.
+    pub fn next_seq(&mut self) -> u64 {
+        let n = self.next_seq;
+        self.next_seq += 1;
+        n
+    }
+
+    /// Counts a request against its API's budget: `(remaining, reset)`, or `None` when spent.
+    pub fn spend_rate_limit(&mut self, api: Api, now: Instant) -> (Option<u32>, Duration) {
+        let span = self.rate_window;
+        let window = &mut self.windows[api as usize];
+        while window
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+            .is_some_and(|t| now.duration_since(*t) >= span)
         {
-            self.window.pop_front();
+            window.pop_front();
         }
-        let reset = self
-            .window
+        let reset = window
             .front()
-            .map(|t| Duration::from_secs(60).saturating_sub(now.duration_since(*t)))
-            .unwrap_or(Duration::from_secs(60));
-        if self.window.len() as u32 >= self.rate_limit {
+            .map(|t| span.saturating_sub(now.duration_since(*t)))
+            .unwrap_or(span);
+        if window.len() as u32 >= self.rate_limit {
             return (None, reset);
         }
-        self.window.push_back(now);
-        (Some(self.rate_limit - self.window.len() as u32), reset)
+        window.push_back(now);
+        (Some(self.rate_limit - window.len() as u32), reset)
     }
 
     /// Market value of all positions.
@@ -127,6 +147,52 @@ impl SimState {
         self.account.buying_power.unwrap_or_else(|| {
             (self.equity() * Decimal::TWO - self.long_market_value()).max(Decimal::ZERO)
         })
+    }
+}
+
+/// Which of Alpaca's APIs a request is for; each has its own rate budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// Trading API v2.
+    Trading = 0,
+    /// Market Data API v2.
+    Data = 1,
+}
+
+/// Market data state.
+#[derive(Debug, Default)]
+pub struct SimMarket {
+    /// Symbols known beyond the built-in asset table.
+    pub extra_symbols: std::collections::BTreeSet<String>,
+    /// Generated histories, by symbol.
+    pub series: std::collections::HashMap<String, Arc<Vec<SimBar>>>,
+    /// Bars replaced through the control API, by (symbol, date).
+    pub overrides: std::collections::HashMap<(String, chrono::NaiveDate), SimBar>,
+}
+
+impl SimMarket {
+    /// The history of a known symbol (generated once), with overrides applied; `None` if unknown.
+    pub fn history(&mut self, symbol: &str) -> Option<Arc<Vec<SimBar>>> {
+        if !super::assets::known(symbol) && !self.extra_symbols.contains(symbol) {
+            return None;
+        }
+        let overrides = &self.overrides;
+        let series = self.series.entry(symbol.to_owned()).or_insert_with(|| {
+            let mut bars = super::bars::series(symbol);
+            for bar in &mut bars {
+                if let Some(o) = overrides.get(&(symbol.to_owned(), bar.date)) {
+                    *bar = *o;
+                }
+            }
+            Arc::new(bars)
+        });
+        Some(Arc::clone(series))
+    }
+
+    /// Replaces one bar (to test validation and corrections).
+    pub fn set_bar(&mut self, symbol: &str, bar: SimBar) {
+        self.overrides.insert((symbol.to_owned(), bar.date), bar);
+        self.series.remove(symbol);
     }
 }
 
@@ -327,6 +393,9 @@ pub struct Fault {
     pub method: Option<String>,
     /// Exact path to match (no query), or `*` for any API path.
     pub path: String,
+    /// Matching requests to let through untouched first.
+    #[serde(default)]
+    pub skip: u32,
     /// How many matching requests it affects.
     #[serde(default = "one")]
     pub times: u32,
@@ -398,4 +467,49 @@ pub struct LoggedRequest {
     pub auth: String,
     /// Status answered.
     pub status: u16,
+}
+
+/// One bar to put in place of the generated one (`PUT /_ctl/bars`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BarSet {
+    /// Ticker.
+    pub symbol: String,
+    /// Session date.
+    pub date: chrono::NaiveDate,
+    /// Open.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub open: Decimal,
+    /// High.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub high: Decimal,
+    /// Low.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub low: Decimal,
+    /// Close.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub close: Decimal,
+    /// Volume.
+    #[serde(default = "volume")]
+    pub volume: u64,
+}
+
+fn volume() -> u64 {
+    1_000_000
+}
+
+impl BarSet {
+    /// The bar it describes.
+    pub fn bar(&self) -> SimBar {
+        SimBar {
+            date: self.date,
+            open: self.open,
+            high: self.high,
+            low: self.low,
+            close: self.close,
+            volume: self.volume,
+            trades: self.volume / 90 + 1,
+            vwap: self.close,
+        }
+    }
 }

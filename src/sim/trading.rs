@@ -159,13 +159,14 @@ pub async fn calendar(Query(q): Query<HashMap<String, String>>) -> Response {
 }
 
 /// `GET /v2/assets`.
-pub async fn assets_list() -> Response {
-    Json(assets::all_assets_json()).into_response()
+pub async fn assets_list(State(shared): State<Shared>) -> Response {
+    Json(assets::all_assets_json(&shared.lock().market.extra_symbols)).into_response()
 }
 
 /// `GET /v2/assets/{symbol}`.
-pub async fn asset(Path(symbol): Path<String>) -> Response {
-    match assets::asset_json(&symbol) {
+pub async fn asset(State(shared): State<Shared>, Path(symbol): Path<String>) -> Response {
+    let found = assets::asset_json(&symbol, &shared.lock().market.extra_symbols);
+    match found {
         Some(a) => Json(a).into_response(),
         None => error(
             StatusCode::NOT_FOUND,

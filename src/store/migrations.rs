@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::StoreError;
 
@@ -30,26 +30,47 @@ const MIGRATIONS: &[&str] = &[
         checks_json  TEXT NOT NULL
     );
     CREATE INDEX preflights_session ON preflights(session_date, checked_at);",
+    // 2: daily bars, one row per (symbol, session); decimals as exact text.
+    "CREATE TABLE bars (
+        symbol       TEXT NOT NULL,
+        session_date TEXT NOT NULL,
+        open         TEXT NOT NULL,
+        high         TEXT NOT NULL,
+        low          TEXT NOT NULL,
+        close        TEXT NOT NULL,
+        volume       INTEGER NOT NULL,
+        trade_count  INTEGER,
+        vwap         TEXT,
+        feed         TEXT NOT NULL,
+        adjustment   TEXT NOT NULL,
+        fetched_at   TEXT NOT NULL,
+        PRIMARY KEY (symbol, session_date)
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.
+///
+/// The version is read inside an immediate (write-locked) transaction, so two processes opening
+/// a new database at once (`status` does not take the state lock) cannot both migrate it.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = MIGRATIONS.len() as i64;
-    if current > latest {
-        return Err(StoreError::TooNew {
-            path: PathBuf::new(),
-            found: current,
-            supported: latest,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > latest {
+            return Err(StoreError::TooNew {
+                path: PathBuf::new(),
+                found: current,
+                supported: latest,
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            return Ok(());
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 #[cfg(test)]

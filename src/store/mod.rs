@@ -1,5 +1,6 @@
 //! The embedded store (SQLite): schema migrations, runs, preflight verdicts, and the state-directory lock.
 
+mod bars;
 mod error;
 mod lock;
 mod migrations;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use bars::{BarUpsert, StoredBar};
 pub use error::StoreError;
 pub use lock::{LockError, LockHolder, StateLock};
 pub use preflights::PreflightRecord;

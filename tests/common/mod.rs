@@ -90,6 +90,7 @@ impl World {
         self.sim.inject(Fault {
             method: Some(method.into()),
             path: path.into(),
+            skip: 0,
             times,
             action,
         });

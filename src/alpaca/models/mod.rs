@@ -2,6 +2,7 @@
 
 mod account;
 mod asset;
+mod bar;
 mod calendar;
 mod clock;
 mod order;
@@ -9,6 +10,7 @@ mod position;
 
 pub use account::Account;
 pub use asset::Asset;
+pub use bar::{Bar, BarsPage};
 pub use calendar::CalendarDay;
 pub use clock::Clock;
 pub use order::{Order, OrderSide, OrderStatus};

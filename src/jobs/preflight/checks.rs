@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::alpaca::models::Account;
 use crate::config::{EnvFileState, TradingMode};
 use crate::market::{Today, fmt_chicago};
-use crate::types::Money;
+use crate::types::{Money, SessionDate, Symbol};
 
 /// A check's verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,6 +202,41 @@ pub fn buying_power(a: &Account, min: Decimal) -> Check {
     }
 }
 
+/// Every universe symbol has a bar for the last session before today, after a catch-up fetch
+/// if one was needed (`caught_up`: bars the catch-up stored and what was still missing after it).
+pub fn market_data(
+    universe: usize,
+    previous: SessionDate,
+    missing: &[Symbol],
+    caught_up: Option<(u64, &[Symbol])>,
+) -> Check {
+    let names = |s: &[Symbol]| s.iter().map(Symbol::as_str).collect::<Vec<_>>().join(", ");
+    match caught_up {
+        None if missing.is_empty() => Check::pass(
+            "market data",
+            format!("all {universe} symbols have {previous}"),
+        ),
+        None => Check::fail(
+            "market data",
+            format!("missing {previous} for {}", names(missing)),
+        ),
+        Some((_, still)) if !still.is_empty() => Check::fail(
+            "market data",
+            format!(
+                "stale after a catch-up fetch: {} lack {previous}",
+                names(still)
+            ),
+        ),
+        Some((bars, _)) => Check::pass(
+            "market data",
+            format!(
+                "caught up ({bars} bars fetched for {}); all {universe} symbols have {previous}",
+                names(missing)
+            ),
+        ),
+    }
+}
+
 /// The store answers `quick_check` with `ok` and accepts writes.
 pub fn store(quick_check: Result<String, String>, writable: Result<(), String>) -> Check {
     match (quick_check, writable) {
@@ -288,6 +323,34 @@ mod tests {
         assert_eq!(
             buying_power(&a, Decimal::new(5001, 0)).status,
             CheckStatus::Fail
+        );
+    }
+
+    #[test]
+    fn market_data_passes_fresh_or_caught_up_and_fails_stale() {
+        let prev: SessionDate = "2026-11-27".parse().unwrap();
+        let spy: Symbol = "SPY".parse().unwrap();
+        assert_eq!(market_data(6, prev, &[], None).status, CheckStatus::Pass);
+        let caught = market_data(6, prev, std::slice::from_ref(&spy), Some((400, &[])));
+        assert_eq!(caught.status, CheckStatus::Pass);
+        assert!(
+            caught
+                .detail
+                .contains("caught up (400 bars fetched for SPY)"),
+            "{}",
+            caught.detail
+        );
+        let stale = market_data(
+            6,
+            prev,
+            std::slice::from_ref(&spy),
+            Some((0, std::slice::from_ref(&spy))),
+        );
+        assert_eq!(stale.status, CheckStatus::Fail);
+        assert!(
+            stale.detail.contains("SPY lack 2026-11-27"),
+            "{}",
+            stale.detail
         );
     }
 

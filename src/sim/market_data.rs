@@ -1,0 +1,445 @@
+//! Market Data API v2 (stocks) handlers: historical daily bars, latest trades, snapshots.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Value, json};
+
+use super::bars::SimBar;
+use super::calendar;
+use super::state::{Shared, SimState};
+
+/// The data API's error: `{"message": …}` only.
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "message": message }))).into_response()
+}
+
+/// Rejects parameters an endpoint does not document, as Alpaca does.
+fn unexpected(q: &HashMap<String, String>, allowed: &[&str]) -> Option<Response> {
+    let mut extra: Vec<&str> = q
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.contains(k))
+        .collect();
+    extra.sort_unstable();
+    (!extra.is_empty()).then(|| {
+        bad_request(&format!(
+            "unexpected query parameter(s): {}",
+            extra.join(",")
+        ))
+    })
+}
+
+/// Prices are JSON numbers on the data API.
+fn num(d: Decimal) -> Value {
+    json!(d.to_f64().unwrap_or_default())
+}
+
+/// Midnight New York, in UTC: how Alpaca stamps daily bars.
+fn bar_time(date: NaiveDate) -> DateTime<Utc> {
+    New_York
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .earliest()
+        .expect("midnight exists in New York")
+        .with_timezone(&Utc)
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A bar as JSON; IEX sees a small slice of the consolidated volume.
+fn bar_json(b: &SimBar, iex: bool) -> Value {
+    let scale = if iex { 40 } else { 1 };
+    json!({
+        "t": ts(bar_time(b.date)),
+        "o": num(b.open),
+        "h": num(b.high),
+        "l": num(b.low),
+        "c": num(b.close),
+        "v": (b.volume / scale).max(1),
+        "n": (b.trades / scale).max(1),
+        "vw": num(b.vwap),
+    })
+}
+
+/// A date or RFC 3339 time, as the New York date it falls on.
+fn parse_day(v: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().or_else(|| {
+        DateTime::parse_from_rfc3339(v)
+            .ok()
+            .map(|t| t.with_timezone(&New_York).date_naive())
+    })
+}
+
+/// The session whose bar is complete by `now`: only sessions already closed have a daily bar here.
+pub(super) fn closed_by(now: DateTime<Utc>, date: NaiveDate) -> bool {
+    calendar::session(date).is_some_and(|s| {
+        New_York
+            .from_local_datetime(&date.and_time(s.close))
+            .earliest()
+            .is_some_and(|close| close.with_timezone(&Utc) <= now)
+    })
+}
+
+struct BarsQuery {
+    symbols: BTreeSet<String>,
+    start: NaiveDate,
+    end: NaiveDate,
+    limit: usize,
+    after: Option<(String, NaiveDate)>,
+    desc: bool,
+    iex: bool,
+}
+
+fn parse_bars_query(
+    q: &HashMap<String, String>,
+    symbols: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<BarsQuery, String> {
+    let symbols = symbols.ok_or_else(|| "missing symbols".to_owned())?;
+    let mut set = BTreeSet::new();
+    for s in symbols.split(',') {
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | ':'))
+        {
+            return Err(format!("invalid symbol: {s:?}"));
+        }
+        set.insert(s.to_owned());
+    }
+    match q.get("timeframe").map(String::as_str) {
+        Some("1Day" | "1D") => {}
+        Some(other) => {
+            return Err(format!("this fake serves only 1Day bars, not {other:?}"));
+        }
+        None => return Err("missing timeframe".to_owned()),
+    }
+    let today = now.with_timezone(&New_York).date_naive();
+    let day = |key: &str, default| match q.get(key) {
+        None => Ok(default),
+        Some(v) => parse_day(v).ok_or_else(|| format!("invalid {key}")),
+    };
+    let start = day("start", today)?;
+    let end = day("end", today)?;
+    if end < start {
+        return Err("end should not be before start".to_owned());
+    }
+    let limit = match q.get("limit") {
+        None => 1000,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => return Err("invalid limit".to_owned()),
+        },
+    };
+    let iex = match q.get("feed").map(String::as_str) {
+        None | Some("iex") => true,
+        Some("sip") => false,
+        Some(other) => return Err(format!("invalid feed: {other}")),
+    };
+    if let Some(adj) = q.get("adjustment") {
+        let ok = adj
+            .split(',')
+            .all(|a| matches!(a, "raw" | "split" | "dividend" | "spin-off" | "all"));
+        if !ok {
+            return Err(format!("invalid adjustment: {adj}"));
+        }
+    }
+    let desc = match q.get("sort").map(String::as_str) {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err("invalid sort".to_owned()),
+    };
+    let after = match q.get("page_token") {
+        None => None,
+        Some(t) => Some(decode_token(t).ok_or_else(|| "invalid page_token".to_owned())?),
+    };
+    Ok(BarsQuery {
+        symbols: set,
+        start,
+        end,
+        limit,
+        after,
+        desc,
+        iex,
+    })
+}
+
+/// Page tokens are opaque to clients; here, the hex of `SYMBOL|YYYY-MM-DD` of the last bar sent.
+fn encode_token(symbol: &str, date: NaiveDate) -> String {
+    format!("{symbol}|{date}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_token(token: &str) -> Option<(String, NaiveDate)> {
+    if !token.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    let (symbol, date) = text.split_once('|')?;
+    Some((symbol.to_owned(), date.parse().ok()?))
+}
+
+/// One page: bars ordered by symbol, then time; `limit` counts bars across all symbols.
+fn page(
+    st: &mut SimState,
+    q: &BarsQuery,
+    now: DateTime<Utc>,
+) -> (Vec<(String, Vec<Value>)>, Option<String>) {
+    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut taken = 0;
+    let mut last: Option<(String, NaiveDate)> = None;
+    let mut more = false;
+    let start_symbol = q.after.as_ref().map(|(s, _)| s.clone());
+    for symbol in &q.symbols {
+        if start_symbol.as_ref().is_some_and(|s| symbol < s) {
+            continue;
+        }
+        let Some(history): Option<Arc<Vec<SimBar>>> = st.market.history(symbol) else {
+            continue; // unknown symbols are simply absent, as on Alpaca
+        };
+        let mut bars: Vec<&SimBar> = history
+            .iter()
+            .filter(|b| b.date >= q.start && b.date <= q.end && closed_by(now, b.date))
+            .collect();
+        if q.desc {
+            bars.reverse();
+        }
+        if let Some((s, d)) = &q.after
+            && s == symbol
+        {
+            bars.retain(|b| if q.desc { b.date < *d } else { b.date > *d });
+        }
+        if bars.is_empty() {
+            continue;
+        }
+        if taken == q.limit {
+            more = true;
+            break;
+        }
+        let room = q.limit - taken;
+        let chunk: Vec<Value> = bars.iter().take(room).map(|b| bar_json(b, q.iex)).collect();
+        taken += chunk.len();
+        let last_bar = bars[chunk.len() - 1];
+        last = Some((symbol.clone(), last_bar.date));
+        if bars.len() > chunk.len() {
+            more = true;
+        }
+        out.push((symbol.clone(), chunk));
+        if more {
+            break;
+        }
+    }
+    let token = if more {
+        last.map(|(s, d)| encode_token(&s, d))
+    } else {
+        None
+    };
+    (out, token)
+}
+
+const BARS_PARAMS: &[&str] = &[
+    "symbols",
+    "timeframe",
+    "start",
+    "end",
+    "limit",
+    "page_token",
+    "feed",
+    "adjustment",
+    "sort",
+    "asof",
+    "currency",
+];
+
+/// `GET /v2/stocks/bars` (multi-symbol).
+pub async fn bars(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = unexpected(&q, BARS_PARAMS) {
+        return r;
+    }
+    let mut st = shared.lock();
+    let now = st.clock.now();
+    let query = match parse_bars_query(&q, q.get("symbols").map(String::as_str), now) {
+        Ok(query) => query,
+        Err(r) => return bad_request(&r),
+    };
+    let (pages, token) = page(&mut st, &query, now);
+    let bars: Map<String, Value> = pages
+        .into_iter()
+        .map(|(s, b)| (s, Value::Array(b)))
+        .collect();
+    Json(json!({ "bars": bars, "next_page_token": token })).into_response()
+}
+
+/// `GET /v2/stocks/{symbol}/bars`: `bars` is `null` when there is no data.
+pub async fn symbol_bars(
+    State(shared): State<Shared>,
+    Path(symbol): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = unexpected(&q, &BARS_PARAMS[1..]) {
+        return r;
+    }
+    let mut st = shared.lock();
+    let now = st.clock.now();
+    let query = match parse_bars_query(&q, Some(&symbol), now) {
+        Ok(query) => query,
+        Err(r) => return bad_request(&r),
+    };
+    let (mut pages, token) = page(&mut st, &query, now);
+    let bars = pages.pop().map_or(Value::Null, |(_, b)| Value::Array(b));
+    Json(json!({ "bars": bars, "symbol": symbol, "next_page_token": token })).into_response()
+}
+
+/// Today's price path: from the open to the close across the session, else the last close.
+fn price_now(
+    history: &[SimBar],
+    now: DateTime<Utc>,
+) -> Option<(Decimal, &SimBar, Option<&SimBar>)> {
+    let today = now.with_timezone(&New_York).date_naive();
+    let i = history.partition_point(|b| b.date <= today);
+    let (bar, prev) = match i {
+        0 => return None,
+        i => (&history[i - 1], i.checked_sub(2).map(|j| &history[j])),
+    };
+    let session = calendar::session(bar.date)?;
+    let at = |t: NaiveTime| {
+        New_York
+            .from_local_datetime(&bar.date.and_time(t))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+    };
+    let (open, close) = (at(session.open)?, at(session.close)?);
+    if now < open {
+        // Before today's open the latest price is the previous close.
+        return prev.map(|p| (p.close, p, None));
+    }
+    let fraction = if now >= close {
+        Decimal::ONE
+    } else {
+        Decimal::from((now - open).num_seconds()) / Decimal::from((close - open).num_seconds())
+    };
+    let price = (bar.open + (bar.close - bar.open) * fraction).round_dp(2);
+    Some((price, bar, prev))
+}
+
+fn symbols_param(q: &HashMap<String, String>) -> Result<Vec<String>, String> {
+    let s = q.get("symbols").ok_or("missing symbols")?;
+    Ok(s.split(',').map(str::to_owned).collect())
+}
+
+/// `GET /v2/stocks/trades/latest?symbols=&feed=`.
+pub async fn latest_trades(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = unexpected(&q, &["symbols", "feed", "currency"]) {
+        return r;
+    }
+    let symbols = match symbols_param(&q) {
+        Ok(s) => s,
+        Err(r) => return bad_request(&r),
+    };
+    let mut st = shared.lock();
+    let now = st.clock.now();
+    let mut trades = Map::new();
+    for symbol in symbols {
+        let Some(history) = st.market.history(&symbol) else {
+            continue;
+        };
+        if let Some((price, _, _)) = price_now(&history, now) {
+            trades.insert(symbol, trade_json(price, now));
+        }
+    }
+    Json(json!({ "trades": trades })).into_response()
+}
+
+fn trade_json(price: Decimal, now: DateTime<Utc>) -> Value {
+    json!({"t": ts(now), "x": "V", "p": num(price), "s": 100, "c": ["@"], "i": 1, "z": "B"})
+}
+
+/// `GET /v2/stocks/snapshots?symbols=&feed=`: a map keyed by symbol, no wrapper.
+pub async fn snapshots(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = unexpected(&q, &["symbols", "feed", "currency"]) {
+        return r;
+    }
+    let symbols = match symbols_param(&q) {
+        Ok(s) => s,
+        Err(r) => return bad_request(&r),
+    };
+    let mut st = shared.lock();
+    let now = st.clock.now();
+    let mut out = Map::new();
+    for symbol in symbols {
+        let Some(history) = st.market.history(&symbol) else {
+            continue;
+        };
+        let Some((price, bar, prev)) = price_now(&history, now) else {
+            continue;
+        };
+        let today_is_bar = bar.date == now.with_timezone(&New_York).date_naive();
+        let daily = if today_is_bar {
+            // Today's bar so far: from the open to the current price.
+            let partial = SimBar {
+                high: bar.open.max(price),
+                low: bar.open.min(price),
+                close: price,
+                ..*bar
+            };
+            bar_json(&partial, false)
+        } else {
+            bar_json(bar, false)
+        };
+        let spread = Decimal::new(1, 2);
+        out.insert(
+            symbol,
+            json!({
+                "latestTrade": trade_json(price, now),
+                "latestQuote": {"t": ts(now), "ax": "V", "ap": num(price + spread), "as": 1,
+                                "bx": "V", "bp": num(price - spread), "bs": 1, "c": ["R"], "z": "B"},
+                "minuteBar": {"t": ts(now), "o": num(price), "h": num(price), "l": num(price),
+                              "c": num(price), "v": 100, "n": 1, "vw": num(price)},
+                "dailyBar": daily,
+                "prevDailyBar": prev.map(|p| bar_json(p, false)),
+            }),
+        );
+    }
+    Json(Value::Object(out)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_garbage() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(
+            decode_token(&encode_token("BRK.B", d)),
+            Some(("BRK.B".into(), d))
+        );
+        assert_eq!(decode_token("zz"), None);
+        assert_eq!(decode_token("abc"), None);
+    }
+}
