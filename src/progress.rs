@@ -88,7 +88,10 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         } else if self.log {
-            info!("progress: {}/{} symbols, {} bars", self.done, self.total, self.bars);
+            info!(
+                "progress: {}/{} symbols, {} bars",
+                self.done, self.total, self.bars
+            );
         }
     }
 }

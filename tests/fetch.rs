@@ -100,7 +100,11 @@ fn a_fetch_over_several_pages_stores_exactly_the_fakes_bars() {
     assert_eq!(w.store().bar_count().unwrap(), 2400);
     assert!(done.stdout.contains("2400 added"), "{}", done.stdout);
     // Without a terminal, progress is a log line rather than a bar.
-    assert!(done.stderr.contains("progress: 6/6 symbols, 2400 bars"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("progress: 6/6 symbols, 2400 bars"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]

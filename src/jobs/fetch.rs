@@ -253,6 +253,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         };
         let mut seen: BTreeSet<Symbol> = BTreeSet::new();
         let mut batch_bars = 0u64;
+        let mut reported = 0usize;
         let mut token: Option<String> = None;
         loop {
             let page = ctx
@@ -289,12 +290,12 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
             }
             batch_bars += page_bars;
             report.bars += ctx.store.upsert_bars(&rows).context("cannot store bars")?;
-            // Symbols before the page's last one are complete; the last may continue.
-            let finished = page
-                .bars
-                .len()
-                .saturating_sub(usize::from(page.next_page_token.is_some()));
-            progress.advance(finished as u64, page_bars);
+            // Pages run symbol by symbol: every symbol seen is complete except, while more
+            // pages follow, the latest one.
+            let complete =
+                seen.len() - usize::from(page.next_page_token.is_some() && !seen.is_empty());
+            progress.advance((complete - reported) as u64, page_bars);
+            reported = complete;
             match page.next_page_token {
                 Some(next) => token = Some(next),
                 None => break,
