@@ -19,7 +19,7 @@ use crate::alpaca::models::CalendarDay;
 use crate::exit::Exit;
 use crate::market;
 use crate::progress::{Progress, ProgressMode};
-use crate::store::BarUpsert;
+use crate::store::{BarUpsert, BarWriter};
 use crate::types::{SessionDate, Symbol};
 
 /// What to fetch (the command line, or preflight's catch-up).
@@ -220,7 +220,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
 
     let stored = ctx
         .store
-        .last_bar_dates(feed, adjustment)
+        .last_bar_dates(&symbols, feed, adjustment)
         .context("cannot read stored bars")?;
     let plan = window::plan(&window::Want {
         symbols: &symbols,
@@ -240,6 +240,8 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         "fetching daily bars"
     );
 
+    let mut writer =
+        BarWriter::start(&ctx.config.db_path()).context("cannot open the store for bars")?;
     let mut progress = Progress::start(request.progress, symbols.len() as u64);
     progress.advance(plan.up_to_date.len() as u64, 0);
     for batch in &plan.batches {
@@ -289,7 +291,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
                 }
             }
             batch_bars += page_bars;
-            report.bars += ctx.store.upsert_bars(&rows).context("cannot store bars")?;
+            writer.write(rows).context("cannot store bars")?;
             // Pages run symbol by symbol: every symbol seen is complete except, while more
             // pages follow, the latest one.
             let complete =
@@ -317,19 +319,16 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
             }
         }
     }
+    report.bars = writer.finish().context("cannot store bars")?;
     progress.finish();
     for f in &report.failed {
         warn!(symbol = %f.symbol, "{}", f.reason);
     }
 
-    let stored = ctx
+    report.last_session = ctx
         .store
-        .last_bar_dates(feed, adjustment)
+        .last_bar_dates(&symbols, feed, adjustment)
         .context("cannot read stored bars")?;
-    report.last_session = symbols
-        .iter()
-        .filter_map(|s| stored.get(s).map(|d| (s.clone(), *d)))
-        .collect();
     report.requests = ctx.client.data_requests_sent() - requests_before;
     Ok(report)
 }

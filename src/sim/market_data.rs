@@ -1,7 +1,7 @@
 //! Market Data API v2 (stocks) handlers: historical daily bars, latest trades, snapshots.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::bars::SimBar;
@@ -56,19 +57,50 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A bar as JSON; IEX sees a small slice of the consolidated volume.
-fn bar_json(b: &SimBar, iex: bool) -> Value {
+/// A bar as the data API sends it (typed, so a 10,000-bar page serializes quickly).
+#[derive(Serialize)]
+struct BarOut {
+    t: &'static str,
+    o: f64,
+    h: f64,
+    l: f64,
+    c: f64,
+    v: u64,
+    n: u64,
+    vw: f64,
+}
+
+/// Every session's bar timestamp, formatted once.
+static STAMPS: LazyLock<HashMap<NaiveDate, &'static str>> = LazyLock::new(|| {
+    let first = NaiveDate::from_ymd_opt(*calendar::YEARS.start(), 1, 1).expect("valid date");
+    let last = NaiveDate::from_ymd_opt(*calendar::YEARS.end(), 12, 31).expect("valid date");
+    calendar::sessions(first, last)
+        .into_iter()
+        .map(|d| (d.date, &*ts(bar_time(d.date)).leak()))
+        .collect()
+});
+
+/// A bar for the wire; IEX sees a small slice of the consolidated volume.
+fn bar_out(b: &SimBar, iex: bool) -> BarOut {
     let scale = if iex { 40 } else { 1 };
-    json!({
-        "t": ts(bar_time(b.date)),
-        "o": num(b.open),
-        "h": num(b.high),
-        "l": num(b.low),
-        "c": num(b.close),
-        "v": (b.volume / scale).max(1),
-        "n": (b.trades / scale).max(1),
-        "vw": num(b.vwap),
-    })
+    let f = |d: Decimal| d.to_f64().unwrap_or_default();
+    BarOut {
+        t: STAMPS
+            .get(&b.date)
+            .copied()
+            .unwrap_or("1970-01-01T00:00:00Z"),
+        o: f(b.open),
+        h: f(b.high),
+        l: f(b.low),
+        c: f(b.close),
+        v: (b.volume / scale).max(1),
+        n: (b.trades / scale).max(1),
+        vw: f(b.vwap),
+    }
+}
+
+fn bar_json(b: &SimBar, iex: bool) -> Value {
+    serde_json::to_value(bar_out(b, iex)).expect("plain struct serializes")
 }
 
 /// A date or RFC 3339 time, as the New York date it falls on.
@@ -81,7 +113,7 @@ fn parse_day(v: &str) -> Option<NaiveDate> {
 }
 
 /// The session whose bar is complete by `now`: only sessions already closed have a daily bar here.
-pub(super) fn closed_by(now: DateTime<Utc>, date: NaiveDate) -> bool {
+fn closed_by(now: DateTime<Utc>, date: NaiveDate) -> bool {
     calendar::session(date).is_some_and(|s| {
         New_York
             .from_local_datetime(&date.and_time(s.close))
@@ -195,16 +227,30 @@ fn decode_token(token: &str) -> Option<(String, NaiveDate)> {
     Some((symbol.to_owned(), date.parse().ok()?))
 }
 
+/// The latest session whose daily bar is complete by `now`.
+pub(super) fn last_closed_day(now: DateTime<Utc>) -> Option<NaiveDate> {
+    let today = now.with_timezone(&New_York).date_naive();
+    today
+        .iter_days()
+        .rev()
+        .take(15)
+        .find(|d| closed_by(now, *d))
+}
+
 /// One page: bars ordered by symbol, then time; `limit` counts bars across all symbols.
 fn page(
     st: &mut SimState,
     q: &BarsQuery,
     now: DateTime<Utc>,
-) -> (Vec<(String, Vec<Value>)>, Option<String>) {
-    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+) -> (BTreeMap<String, Vec<BarOut>>, Option<String>) {
+    let mut out: BTreeMap<String, Vec<BarOut>> = BTreeMap::new();
     let mut taken = 0;
     let mut last: Option<(String, NaiveDate)> = None;
     let mut more = false;
+    // Only sessions that have closed by the fake's clock have a daily bar.
+    let Some(end) = last_closed_day(now).map(|d| d.min(q.end)) else {
+        return (out, None);
+    };
     let start_symbol = q.after.as_ref().map(|(s, _)| s.clone());
     for symbol in &q.symbols {
         if start_symbol.as_ref().is_some_and(|s| symbol < s) {
@@ -213,34 +259,40 @@ fn page(
         let Some(history): Option<Arc<Vec<SimBar>>> = st.market.history(symbol) else {
             continue; // unknown symbols are simply absent, as on Alpaca
         };
-        let mut bars: Vec<&SimBar> = history
-            .iter()
-            .filter(|b| b.date >= q.start && b.date <= q.end && closed_by(now, b.date))
-            .collect();
-        if q.desc {
-            bars.reverse();
-        }
+        let mut lo = history.partition_point(|b| b.date < q.start);
+        let mut hi = history.partition_point(|b| b.date <= end);
         if let Some((s, d)) = &q.after
             && s == symbol
         {
-            bars.retain(|b| if q.desc { b.date < *d } else { b.date > *d });
+            if q.desc {
+                hi = hi.min(history.partition_point(|b| b.date < *d));
+            } else {
+                lo = lo.max(history.partition_point(|b| b.date <= *d));
+            }
         }
-        if bars.is_empty() {
+        if lo >= hi {
             continue;
         }
         if taken == q.limit {
             more = true;
             break;
         }
-        let room = q.limit - taken;
-        let chunk: Vec<Value> = bars.iter().take(room).map(|b| bar_json(b, q.iex)).collect();
-        taken += chunk.len();
-        let last_bar = bars[chunk.len() - 1];
+        let n = (hi - lo).min(q.limit - taken);
+        let chosen = if q.desc {
+            &history[hi - n..hi]
+        } else {
+            &history[lo..lo + n]
+        };
+        let chunk: Vec<BarOut> = if q.desc {
+            chosen.iter().rev().map(|b| bar_out(b, q.iex)).collect()
+        } else {
+            chosen.iter().map(|b| bar_out(b, q.iex)).collect()
+        };
+        taken += n;
+        let last_bar = if q.desc { &chosen[0] } else { &chosen[n - 1] };
         last = Some((symbol.clone(), last_bar.date));
-        if bars.len() > chunk.len() {
-            more = true;
-        }
-        out.push((symbol.clone(), chunk));
+        more = hi - lo > n;
+        out.insert(symbol.clone(), chunk);
         if more {
             break;
         }
@@ -281,12 +333,18 @@ pub async fn bars(
         Ok(query) => query,
         Err(r) => return bad_request(&r),
     };
-    let (pages, token) = page(&mut st, &query, now);
-    let bars: Map<String, Value> = pages
-        .into_iter()
-        .map(|(s, b)| (s, Value::Array(b)))
-        .collect();
-    Json(json!({ "bars": bars, "next_page_token": token })).into_response()
+    let (bars, token) = page(&mut st, &query, now);
+    drop(st);
+    #[derive(Serialize)]
+    struct Body {
+        bars: BTreeMap<String, Vec<BarOut>>,
+        next_page_token: Option<String>,
+    }
+    Json(Body {
+        bars,
+        next_page_token: token,
+    })
+    .into_response()
 }
 
 /// `GET /v2/stocks/{symbol}/bars`: `bars` is `null` when there is no data.
@@ -305,8 +363,20 @@ pub async fn symbol_bars(
         Err(r) => return bad_request(&r),
     };
     let (mut pages, token) = page(&mut st, &query, now);
-    let bars = pages.pop().map_or(Value::Null, |(_, b)| Value::Array(b));
-    Json(json!({ "bars": bars, "symbol": symbol, "next_page_token": token })).into_response()
+    drop(st);
+    #[derive(Serialize)]
+    struct Body {
+        bars: Option<Vec<BarOut>>,
+        symbol: String,
+        next_page_token: Option<String>,
+    }
+    let bars = pages.remove(&symbol);
+    Json(Body {
+        bars,
+        symbol,
+        next_page_token: token,
+    })
+    .into_response()
 }
 
 /// Today's price path: from the open to the close across the session, else the last close.

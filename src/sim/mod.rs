@@ -208,12 +208,14 @@ impl Sim {
     ) -> Vec<BarSet> {
         let mut st = self.shared.lock();
         let now = st.clock.now();
-        let Some(history) = st.market.history(symbol) else {
+        let (Some(history), Some(closed)) =
+            (st.market.history(symbol), market_data::last_closed_day(now))
+        else {
             return Vec::new();
         };
         history
             .iter()
-            .filter(|b| b.date >= start && b.date <= end && market_data::closed_by(now, b.date))
+            .filter(|b| b.date >= start && b.date <= end.min(closed))
             .map(|b| BarSet {
                 symbol: symbol.to_owned(),
                 date: b.date,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -77,7 +77,13 @@ impl Store {
                    AND (open, high, low, close, volume, trade_count, vwap, feed, adjustment)
                        IS NOT (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
+            // Formatted once per page rather than once per bar.
+            let mut stamps: Vec<(DateTime<Utc>, String)> = Vec::new();
             for b in bars {
+                if stamps.last().is_none_or(|(t, _)| *t != b.fetched_at) {
+                    stamps.push((b.fetched_at, b.fetched_at.to_rfc3339()));
+                }
+                let fetched_at = stamps.last().map(|(_, s)| s.as_str()).unwrap_or_default();
                 let values = params![
                     b.symbol.as_str(),
                     b.session_date.to_string(),
@@ -90,7 +96,7 @@ impl Store {
                     b.vwap.map(|v| v.amount().to_string()),
                     b.feed,
                     b.adjustment,
-                    b.fetched_at,
+                    fetched_at,
                 ];
                 if insert.execute(values)? == 1 {
                     counts.added += 1;
@@ -105,24 +111,36 @@ impl Store {
         Ok(counts)
     }
 
-    /// The last stored session per symbol, counting only bars of this feed and adjustment
-    /// (a history in another feed is not continued: IEX and SIP volumes do not mix).
+    /// The last stored session of each of `symbols`, when that bar is of this feed and
+    /// adjustment: a history in another feed is not continued (IEX and SIP volumes do not mix).
     pub fn last_bar_dates(
         &self,
+        symbols: &[Symbol],
         feed: &str,
         adjustment: &str,
     ) -> Result<BTreeMap<Symbol, SessionDate>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT symbol, MAX(session_date) FROM bars WHERE feed = ?1 AND adjustment = ?2 GROUP BY symbol",
+        // One primary-key probe per symbol: no scan of the whole table.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT session_date, feed, adjustment FROM bars WHERE symbol = ?1
+             ORDER BY session_date DESC LIMIT 1",
         )?;
-        let rows = stmt.query_map([feed, adjustment], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
         let mut out = BTreeMap::new();
-        for row in rows {
-            let (symbol, date) = row?;
-            if let (Ok(s), Ok(d)) = (Symbol::from_str(&symbol), SessionDate::from_str(&date)) {
-                out.insert(s, d);
+        for symbol in symbols {
+            let row = stmt
+                .query_row([symbol.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()?;
+            if let Some((date, f, a)) = row
+                && f == feed
+                && a == adjustment
+                && let Ok(d) = SessionDate::from_str(&date)
+            {
+                out.insert(symbol.clone(), d);
             }
         }
         Ok(out)
@@ -188,7 +206,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many bars are stored, and how many distinct (symbol, session) keys: equal unless duplicated.
+    /// How many bars are stored (the primary key makes each (symbol, session) unique).
     pub fn bar_count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn
@@ -278,8 +296,15 @@ mod tests {
             .unwrap();
         assert_eq!(stored[0].close, Money::new("11.25".parse().unwrap()));
         assert_eq!(stored[1], bar("SPY", "2026-11-30", "11.5"));
-        let last = store.last_bar_dates("iex", "all").unwrap();
+        let last = store
+            .last_bar_dates(std::slice::from_ref(&spy), "iex", "all")
+            .unwrap();
         assert_eq!(last[&spy].to_string(), "2026-11-30");
-        assert!(store.last_bar_dates("sip", "all").unwrap().is_empty());
+        assert!(
+            store
+                .last_bar_dates(&[spy], "sip", "all")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -29,6 +29,9 @@ pub enum StoreError {
         /// The newest this build knows.
         supported: i64,
     },
+    /// A store thread could not start or died.
+    #[error("store thread: {0}")]
+    Thread(String),
     /// A stored JSON value does not parse.
     #[error("stored {what} is not valid JSON: {source}")]
     Json {

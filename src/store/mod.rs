@@ -1,5 +1,6 @@
 //! The embedded store (SQLite): schema migrations, runs, preflight verdicts, and the state-directory lock.
 
+mod bar_writer;
 mod bars;
 mod error;
 mod lock;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use bar_writer::BarWriter;
 pub use bars::{BarUpsert, StoredBar};
 pub use error::StoreError;
 pub use lock::{LockError, LockHolder, StateLock};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 /// One bar.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -43,22 +44,32 @@ pub struct BarsPage {
     pub next_page_token: Option<String>,
 }
 
-/// A JSON number as the decimal it was written as: the shortest text that round-trips the
-/// `f64` is the text Alpaca sent (prices have far fewer than 15 significant digits).
+/// A JSON number read from its text, exactly as written: never through `f64`.
 fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    let f = f64::deserialize(d)?;
-    f.to_string().parse().map_err(serde::de::Error::custom)
+    let raw = <&RawValue>::deserialize(d)?;
+    parse_number(raw.get()).map_err(serde::de::Error::custom)
 }
 
 fn number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    match Option::<f64>::deserialize(d)? {
-        Some(f) => f
-            .to_string()
-            .parse()
+    let raw = <&RawValue>::deserialize(d)?;
+    match raw.get() {
+        "null" => Ok(None),
+        text => parse_number(text)
             .map(Some)
             .map_err(serde::de::Error::custom),
-        None => Ok(None),
     }
+}
+
+fn parse_number(text: &str) -> Result<Decimal, String> {
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text)
+    } else {
+        text.parse()
+    };
+    // `390.0` and `390` are one price; keep one spelling of it.
+    parsed
+        .map(|d| d.normalize())
+        .map_err(|e| format!("{text:?} is not a decimal number: {e}"))
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<Bar>>, D::Error> {
@@ -80,6 +91,15 @@ mod tests {
         assert_eq!(bar.c.to_string(), "212.3");
         assert_eq!(bar.vw.unwrap().to_string(), "211.58");
         assert_eq!(page.next_page_token.as_deref(), Some("QUFQTHxEfDIwMjY="));
+        let sci: Bar = serde_json::from_str(
+            r#"{"t":"2026-07-13T04:00:00Z","o":1.5e2,"h":150.123456789,"l":1E2,"c":120,"v":1,"vw":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (sci.o.to_string(), sci.h.to_string(), sci.l.to_string()),
+            ("150".into(), "150.123456789".into(), "100".into())
+        );
+        assert_eq!(sci.vw, None);
         let empty: BarsPage =
             serde_json::from_str(r#"{"bars":null,"next_page_token":null}"#).unwrap();
         assert!(empty.bars.is_empty());
