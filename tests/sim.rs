@@ -177,3 +177,113 @@ fn calendar_and_clock_follow_the_nyse_table() {
         r#"{"code":40410000,"message":"asset not found for ZZZZ"}"#
     );
 }
+
+fn data_get(w: &World, path: &str) -> (u16, serde_json::Value) {
+    let r = http()
+        .get(format!("{}{path}", w.base()))
+        .header("APCA-API-KEY-ID", DEFAULT_KEY)
+        .header("APCA-API-SECRET-KEY", DEFAULT_SECRET)
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap())
+}
+
+#[test]
+fn multi_symbol_bars_page_like_alpaca() {
+    let w = World::at("2026-11-30T22:00:00Z");
+    let q = "/v2/stocks/bars?symbols=TLT,SPY,NOPE&timeframe=1Day&start=2026-11-25&end=2026-11-30&limit=4";
+    let (status, page1) = data_get(&w, q);
+    assert_eq!(status, 200);
+    // Ordered by symbol then time; the limit counts bars across symbols; unknown symbols absent.
+    let spy: Vec<_> = page1["bars"]["SPY"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["t"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        spy,
+        [
+            "2026-11-25T05:00:00Z",
+            "2026-11-27T05:00:00Z",
+            "2026-11-30T05:00:00Z"
+        ]
+    );
+    assert_eq!(page1["bars"]["TLT"].as_array().unwrap().len(), 1);
+    assert!(page1["bars"].get("NOPE").is_none());
+    let token = page1["next_page_token"].as_str().unwrap();
+    let (_, page2) = data_get(&w, &format!("{q}&page_token={token}"));
+    let tlt: Vec<_> = page2["bars"]["TLT"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["t"].as_str().unwrap())
+        .collect();
+    assert_eq!(tlt, ["2026-11-27T05:00:00Z", "2026-11-30T05:00:00Z"]);
+    assert!(page2["bars"].get("SPY").is_none());
+    assert!(page2["next_page_token"].is_null());
+    // Numbers on the data API; every documented key present.
+    let bar = &page1["bars"]["SPY"][0];
+    for key in ["t", "o", "h", "l", "c", "v", "n", "vw"] {
+        assert!(bar.get(key).is_some(), "{key} missing: {bar}");
+    }
+    assert!(bar["o"].is_f64() && bar["v"].is_u64());
+}
+
+#[test]
+fn bars_honour_sort_feed_and_reject_what_alpaca_rejects() {
+    let w = World::at("2026-11-30T22:00:00Z");
+    let base = "/v2/stocks/bars?symbols=SPY&timeframe=1Day&start=2026-11-25&end=2026-11-30";
+    let (_, desc) = data_get(&w, &format!("{base}&sort=desc"));
+    assert_eq!(desc["bars"]["SPY"][0]["t"], "2026-11-30T05:00:00Z");
+    let (_, iex) = data_get(&w, &format!("{base}&feed=iex"));
+    let (_, sip) = data_get(&w, &format!("{base}&feed=sip"));
+    assert!(
+        iex["bars"]["SPY"][0]["v"].as_u64() < sip["bars"]["SPY"][0]["v"].as_u64(),
+        "IEX sees a slice of SIP volume"
+    );
+    assert_eq!(iex["bars"]["SPY"][0]["c"], sip["bars"]["SPY"][0]["c"]);
+    for bad in [
+        "&feed=nasdaq",
+        "&adjustment=magic",
+        "&page_token=zz",
+        "&limit=10001",
+        "&frobnicate=1",
+    ] {
+        let (status, body) = data_get(&w, &format!("{base}{bad}"));
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["message"].is_string());
+    }
+    let (_, single) = data_get(
+        &w,
+        "/v2/stocks/NOPE/bars?timeframe=1Day&start=2026-11-25&end=2026-11-30",
+    );
+    assert!(single["bars"].is_null());
+    assert_eq!(single["symbol"], "NOPE");
+}
+
+#[test]
+fn snapshots_and_latest_trades_follow_the_session() {
+    // Monday 10:00 ET, half an hour into the session.
+    let w = World::at("2026-11-30T15:00:00Z");
+    let (status, snaps) = data_get(&w, "/v2/stocks/snapshots?symbols=SPY,NOPE&feed=iex");
+    assert_eq!(status, 200);
+    let spy = &snaps["SPY"];
+    assert!(snaps.get("NOPE").is_none());
+    let price = spy["latestTrade"]["p"].as_f64().unwrap();
+    let today = &spy["dailyBar"];
+    assert_eq!(today["t"], "2026-11-30T05:00:00Z");
+    assert_eq!(today["c"].as_f64().unwrap(), price);
+    assert!(price >= today["l"].as_f64().unwrap() && price <= today["h"].as_f64().unwrap());
+    assert_eq!(spy["prevDailyBar"]["t"], "2026-11-27T05:00:00Z");
+    assert!(
+        spy["latestQuote"]["ap"].as_f64().unwrap() > spy["latestQuote"]["bp"].as_f64().unwrap()
+    );
+    let (_, trades) = data_get(&w, "/v2/stocks/trades/latest?symbols=SPY");
+    assert_eq!(trades["trades"]["SPY"]["p"].as_f64().unwrap(), price);
+    // alpaca-py#581: these endpoints refuse `limit`.
+    let (status, body) = data_get(&w, "/v2/stocks/snapshots?symbols=SPY&limit=1");
+    assert_eq!(status, 400);
+    assert_eq!(body["message"], "unexpected query parameter(s): limit");
+}
