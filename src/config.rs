@@ -15,7 +15,7 @@ pub use env_file::EnvFileState;
 pub use error::ConfigError;
 pub use settings::{
     AlpacaSettings, DataSettings, Feed, OnViolation, OrderSettings, ReportSettings, RiskSettings,
-    Settings, StrategyName, StrategySettings, TimeInForce, UniverseSettings,
+    Settings, StrategySettings, TimeInForce, UniverseSettings,
 };
 
 use crate::types::Secret;

@@ -14,4 +14,5 @@ pub mod market;
 pub mod progress;
 pub mod sim;
 pub mod store;
+pub mod strategy;
 pub mod types;

@@ -48,22 +48,12 @@ impl Default for UniverseSettings {
     }
 }
 
-/// The built-in strategies.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum StrategyName {
-    /// Equal weight across symbols above their moving average.
-    Trend,
-    /// Static target weights.
-    Fixed,
-}
-
 /// `[strategy]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StrategySettings {
-    /// Which strategy.
-    pub name: StrategyName,
+    /// Which strategy (`trend`, `fixed`, … see `strategy::NAMES`).
+    pub name: String,
     /// Sessions in trend's moving average.
     pub lookback: u32,
     /// Fraction of equity always kept in cash.
@@ -77,7 +67,7 @@ pub struct StrategySettings {
 impl Default for StrategySettings {
     fn default() -> Self {
         StrategySettings {
-            name: StrategyName::Trend,
+            name: "trend".into(),
             lookback: 50,
             cash_buffer: Decimal::new(5, 2),
             weights: BTreeMap::new(),
@@ -312,23 +302,8 @@ impl Settings {
         if self.universe.symbols.is_empty() {
             return Err(("universe.symbols", "must name at least one symbol".into()));
         }
-        if self.strategy.lookback == 0 {
-            return Err(("strategy.lookback", "must be at least 1".into()));
-        }
         fraction("strategy.cash_buffer", self.strategy.cash_buffer)?;
-        for w in self.strategy.weights.values() {
-            fraction("strategy.weights", *w)?;
-        }
-        let total: Decimal = self.strategy.weights.values().sum();
-        if total > Decimal::ONE {
-            return Err((
-                "strategy.weights",
-                format!("must sum to at most 1, not {total}"),
-            ));
-        }
-        if self.strategy.name == StrategyName::Fixed && self.strategy.weights.is_empty() {
-            return Err(("strategy.weights", "required by strategy \"fixed\"".into()));
-        }
+        crate::strategy::build(&self.strategy).map_err(|e| ("strategy", e))?;
         non_negative("risk.max_order_notional", self.risk.max_order_notional)?;
         fraction("risk.max_position_weight", self.risk.max_position_weight)?;
         fraction("risk.max_daily_loss", self.risk.max_daily_loss)?;
@@ -460,7 +435,9 @@ mod tests {
     fn fixed_weights_must_sum_to_one_at_most() {
         let s =
             parse("[strategy]\nname = \"fixed\"\nweights = { SPY = 0.7, TLT = 0.4 }\n").unwrap();
-        assert_eq!(s.validate().unwrap_err().0, "strategy.weights");
+        let (key, message) = s.validate().unwrap_err();
+        assert_eq!(key, "strategy");
+        assert!(message.contains("sum to at most 1"), "{message}");
         let s =
             parse("[strategy]\nname = \"fixed\"\nweights = { SPY = 0.6, TLT = 0.4 }\n").unwrap();
         s.validate().unwrap();
