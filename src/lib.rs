@@ -11,6 +11,7 @@ pub mod exit;
 pub mod jobs;
 pub mod logging;
 pub mod market;
+pub mod plan;
 pub mod progress;
 pub mod sim;
 pub mod store;

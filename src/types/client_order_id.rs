@@ -13,6 +13,11 @@ impl ClientOrderId {
     /// Alpaca's length limit.
     pub const MAX_LEN: usize = 128;
 
+    /// An id, if it fits Alpaca's limit.
+    pub fn new(id: String) -> Option<ClientOrderId> {
+        (!id.is_empty() && id.len() <= Self::MAX_LEN).then_some(ClientOrderId(id))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
