@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command, FetchArgs, SimCommand};
 use crate::config::{Config, Sources};
 use crate::exit::{Exit, Usage};
 use crate::jobs::fetch::FetchRequest;
+use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
 use crate::logging::{self, Verbosity};
 use crate::progress::ProgressMode;
@@ -53,6 +54,15 @@ pub fn run() -> anyhow::Result<Exit> {
             let request = fetch_request(args, ProgressMode::detect(cli.quiet))?;
             run_job(&runtime, &cli, &sources, Job::Fetch, async move |ctx| {
                 jobs::fetch::run(ctx, request).await
+            })
+        }
+        Command::Trade(args) => {
+            let request = TradeRequest {
+                dry_run: args.dry_run,
+                replan: args.replan,
+            };
+            run_job(&runtime, &cli, &sources, Job::Trade, async move |ctx| {
+                jobs::trade::run(ctx, request).await
             })
         }
         Command::Sim(SimCommand::Serve(args)) => {

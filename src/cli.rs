@@ -73,9 +73,30 @@ aurora fetch --symbols SPY,TLT --start 2025-01-02 --full"
     )]
     Fetch(FetchArgs),
 
+    /// Plan today's orders from stored bars, check every risk limit, and send each order once.
+    #[command(
+        after_help = "Needs a passing preflight for today (runs it when none is recorded). A \
+second run the same session only finishes what is unfinished.\n\n\
+Exit: 0 all accepted (or nothing to do), 1 some rejected, 3 blocked (preflight, risk rule, kill \
+switch), 75 Alpaca unreachable.\n\nExamples:\n  aurora trade --dry-run\n  aurora trade\n  aurora trade --replan"
+    )]
+    Trade(TradeArgs),
+
     /// The fake Alpaca used by tests and demos.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+/// Arguments of `aurora trade`.
+#[derive(Debug, Args)]
+pub struct TradeArgs {
+    /// Compute, print and store the plan marked as a dry run; send nothing.
+    #[arg(long, conflicts_with = "replan")]
+    pub dry_run: bool,
+
+    /// Cancel Aurora's open orders for the session and plan afresh.
+    #[arg(long)]
+    pub replan: bool,
 }
 
 /// Arguments of `aurora fetch`.

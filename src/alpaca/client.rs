@@ -1,5 +1,6 @@
 //! `Client`: one reqwest client for the Trading and Market Data APIs.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
@@ -76,6 +78,52 @@ pub struct BarsQuery<'a> {
     pub limit: u32,
 }
 
+/// A new order for `POST /v2/orders` (decimals sent as strings, as Alpaca recommends).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NewOrder<'a> {
+    /// Ticker.
+    pub symbol: &'a str,
+    /// Shares.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub qty: Option<Decimal>,
+    /// Dollars.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub notional: Option<Decimal>,
+    /// `buy` / `sell`.
+    pub side: &'a str,
+    /// `market`.
+    #[serde(rename = "type")]
+    pub order_type: &'a str,
+    /// `day` / `opg`.
+    pub time_in_force: &'a str,
+    /// Aurora's deterministic id.
+    pub client_order_id: &'a str,
+}
+
+/// What became of an order submission.
+#[derive(Debug)]
+pub enum Submitted {
+    /// Alpaca took it.
+    Accepted(Order),
+    /// Alpaca refused it (4xx other than 429); it does not exist.
+    Refused(Error),
+    /// No certain answer: timeout, dropped connection, 429 or 5xx. It may exist.
+    Unknown(Error),
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Which of Alpaca's two hosts a request goes to; each has its own rate budget.
 #[derive(Clone, Copy, Debug)]
 enum Api {
@@ -99,7 +147,9 @@ pub struct Client {
     policy: RetryPolicy,
     last_sample: Mutex<Option<ClockSample>>,
     rate: [Mutex<RateState>; 2],
+    rate_answer: [tokio::sync::Notify; 2],
     sent: [AtomicU64; 2],
+    in_flight: [AtomicU64; 2],
 }
 
 impl Client {
@@ -131,7 +181,9 @@ impl Client {
             policy: RetryPolicy::from_settings(settings),
             last_sample: Mutex::new(None),
             rate: Default::default(),
+            rate_answer: Default::default(),
             sent: Default::default(),
+            in_flight: Default::default(),
         })
     }
 
@@ -185,6 +237,102 @@ impl Client {
             ));
         }
         self.get(Api::Trading, "/v2/orders", &q).await
+    }
+
+    /// `POST /v2/orders`, sent exactly once: never retried, because a request whose answer is
+    /// lost may still have placed the order. The caller resolves `Unknown` by looking the
+    /// client order id up.
+    pub async fn submit_order(&self, order: &NewOrder<'_>) -> Submitted {
+        let endpoint = "POST /v2/orders";
+        let request = self
+            .http
+            .post(self.url(Api::Trading, "/v2/orders"))
+            .json(order);
+        let resp = match self.exchange(Api::Trading, endpoint, request).await {
+            Ok(resp) => resp,
+            Err(e) => return Submitted::Unknown(self.unreachable(&e, 1)),
+        };
+        let status = resp.status();
+        let request_id = header_text(resp.headers(), "x-request-id");
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            // Headers arrived but the body did not: the order may well exist.
+            Err(e) => return Submitted::Unknown(self.unreachable(&e, 1)),
+        };
+        if status.is_success() {
+            return match serde_json::from_slice::<Order>(&bytes) {
+                Ok(order) => Submitted::Accepted(order),
+                Err(e) => Submitted::Unknown(Error::Decode {
+                    endpoint: endpoint.into(),
+                    reason: e.to_string(),
+                }),
+            };
+        }
+        let err = Error::Api {
+            endpoint: endpoint.into(),
+            status: status.as_u16(),
+            body: ApiErrorBody::parse(&String::from_utf8_lossy(&bytes)),
+            request_id,
+            attempts: 1,
+        };
+        // A 429 or 5xx says nothing certain about whether the order was placed.
+        if err.is_temporary() {
+            Submitted::Unknown(err)
+        } else {
+            Submitted::Refused(err)
+        }
+    }
+
+    /// `GET /v2/orders:by_client_order_id`: the order, or `None` if Alpaca has no such order.
+    pub async fn order_by_client_id(&self, client_order_id: &str) -> Result<Option<Order>, Error> {
+        let q = [("client_order_id", client_order_id.to_owned())];
+        match self
+            .get(Api::Trading, "/v2/orders:by_client_order_id", &q)
+            .await
+        {
+            Ok(order) => Ok(Some(order)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `DELETE /v2/orders/{id}`: asks Alpaca to cancel; `false` when it is no longer cancelable.
+    pub async fn cancel_order(&self, order_id: &str) -> Result<bool, Error> {
+        let path = format!("/v2/orders/{order_id}");
+        let endpoint = format!("DELETE {path}");
+        match self
+            .send_idempotent(Method::DELETE, Api::Trading, &path, &[], &endpoint)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.status(), Some(404 | 422)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The latest trade price per symbol (`GET /v2/stocks/trades/latest`).
+    pub async fn latest_prices(
+        &self,
+        symbols: &[Symbol],
+        feed: Feed,
+    ) -> Result<BTreeMap<String, Decimal>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Trade {
+            #[serde(deserialize_with = "super::models::exact_number")]
+            p: Decimal,
+        }
+        #[derive(serde::Deserialize)]
+        struct Latest {
+            #[serde(default)]
+            trades: BTreeMap<String, Trade>,
+        }
+        let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
+        let q = [
+            ("symbols", names.join(",")),
+            ("feed", feed.as_str().to_owned()),
+        ];
+        let latest: Latest = self.get(Api::Data, "/v2/stocks/trades/latest", &q).await?;
+        Ok(latest.trades.into_iter().map(|(s, t)| (s, t.p)).collect())
     }
 
     /// One page of daily bars; pass the previous page's `next_page_token` to continue.
@@ -263,19 +411,10 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.pace(api, endpoint).await;
-            self.sent[api as usize].fetch_add(1, Ordering::Relaxed);
-            let sent = Utc::now();
-            let result = self
-                .http
-                .request(method.clone(), url.clone())
-                .query(query)
-                .send()
-                .await;
+            let request = self.http.request(method.clone(), url.clone()).query(query);
+            let result = self.exchange(api, endpoint, request).await;
             let (failure, wait_hint) = match result {
                 Ok(resp) => {
-                    self.record_sample(resp.headers(), sent);
-                    self.record_rate(api, resp.headers());
                     let status = resp.status();
                     let request_id = resp
                         .headers()
@@ -321,25 +460,79 @@ impl Client {
         }
     }
 
-    /// Waits out a spent rate budget instead of sending a request that would get a 429.
+    /// Sends one request within the rate budget and notes what its answer says about the
+    /// server's clock and the budget. Every request to Alpaca goes through here.
+    async fn exchange(
+        &self,
+        api: Api,
+        endpoint: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.pace(api, endpoint).await;
+        self.sent[api as usize].fetch_add(1, Ordering::Relaxed);
+        self.in_flight[api as usize].fetch_add(1, Ordering::SeqCst);
+        let sent = Utc::now();
+        let result = request.send().await;
+        self.in_flight[api as usize].fetch_sub(1, Ordering::SeqCst);
+        if let Ok(resp) = &result {
+            self.record_sample(resp.headers(), sent);
+            self.record_rate(api, resp.headers());
+        }
+        result
+    }
+
+    /// Waits for room in the rate budget instead of sending a request that would get a 429.
+    ///
+    /// Each request reserves one unit of the budget the last response reported, so concurrent
+    /// requests cannot overshoot it. When it is spent, requests wait for the reset; then one
+    /// request probes the fresh window and the others wait for its answer's headers.
     async fn pace(&self, api: Api, endpoint: &str) {
-        let state = *self.rate[api as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let (Some(0), Some(reset)) = (state.remaining, state.reset) else {
-            return;
-        };
-        let Ok(wait) = (reset - Utc::now()).to_std() else {
-            return;
-        };
-        // A reset far away means a confused header, not a reason to hang a timer's job.
-        let wait = wait.min(Duration::from_secs(65));
-        debug!(%endpoint, wait_ms = wait.as_millis() as u64, "rate budget spent; pacing");
-        tokio::time::sleep(wait).await;
-        self.rate[api as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remaining = None;
+        enum Next {
+            Go,
+            Until(Duration),
+            Answer,
+        }
+        loop {
+            let next = {
+                let mut st = self.rate[api as usize]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                match (st.remaining, st.reset) {
+                    (None, _) => Next::Go,
+                    (Some(n), _) if n > 0 => {
+                        st.remaining = Some(n - 1);
+                        Next::Go
+                    }
+                    (Some(_), Some(reset)) => match (reset - Utc::now()).to_std() {
+                        // A reset far away is a confused header, not a reason to hang a job.
+                        Ok(wait) if !wait.is_zero() => {
+                            Next::Until(wait.min(Duration::from_secs(65)))
+                        }
+                        _ => {
+                            st.reset = None;
+                            Next::Go
+                        }
+                    },
+                    (Some(_), None) => Next::Answer,
+                }
+            };
+            match next {
+                Next::Go => return,
+                Next::Until(wait) => {
+                    debug!(%endpoint, wait_ms = wait.as_millis() as u64, "rate budget spent; pacing");
+                    tokio::time::sleep(wait).await;
+                }
+                Next::Answer => {
+                    let answered = self.rate_answer[api as usize].notified();
+                    if tokio::time::timeout(Duration::from_secs(1), answered)
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     fn record_rate(&self, api: Api, headers: &HeaderMap) {
@@ -349,11 +542,18 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<i64>().ok())
         };
-        let mut state = self.rate[api as usize]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        state.remaining = num("x-ratelimit-remaining").map(|n| n.max(0) as u64);
-        state.reset = num("x-ratelimit-reset").and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
+        {
+            let mut state = self.rate[api as usize]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            // Requests still in flight were sent after this answer's count: they use it up too.
+            let in_flight = self.in_flight[api as usize].load(Ordering::SeqCst);
+            state.remaining =
+                num("x-ratelimit-remaining").map(|n| (n.max(0) as u64).saturating_sub(in_flight));
+            state.reset =
+                num("x-ratelimit-reset").and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
+        }
+        self.rate_answer[api as usize].notify_waiters();
     }
 
     fn unreachable(&self, err: &reqwest::Error, attempts: u32) -> Error {

@@ -5,6 +5,8 @@ mod error;
 pub mod models;
 mod retry;
 
-pub use client::{BarsQuery, Client, ClockSample, OrderQuery, OrderStatusFilter};
+pub use client::{
+    BarsQuery, Client, ClockSample, NewOrder, OrderQuery, OrderStatusFilter, Submitted,
+};
 pub use error::Error;
 pub use retry::RetryPolicy;

@@ -5,6 +5,8 @@ pub mod preflight;
 mod runner;
 pub mod sim;
 pub mod status;
+mod table;
 mod today;
+pub mod trade;
 
 pub use runner::{Job, JobContext, Report, run};

@@ -32,6 +32,8 @@ pub enum Job {
     Status,
     /// `aurora fetch`.
     Fetch,
+    /// `aurora trade`.
+    Trade,
 }
 
 impl Job {
@@ -41,6 +43,7 @@ impl Job {
             Job::Preflight => "preflight",
             Job::Status => "status",
             Job::Fetch => "fetch",
+            Job::Trade => "trade",
         }
     }
 

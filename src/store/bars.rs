@@ -206,6 +206,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The last `n` closes of `symbol` before `before`, oldest first.
+    pub fn recent_closes(
+        &self,
+        symbol: &Symbol,
+        before: SessionDate,
+        n: u32,
+    ) -> Result<Vec<(SessionDate, Money)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT session_date, close FROM bars WHERE symbol = ?1 AND session_date < ?2
+             ORDER BY session_date DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![symbol.as_str(), before.to_string(), n], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (date, close) = row?;
+            if let (Ok(d), Ok(c)) = (SessionDate::from_str(&date), Decimal::from_str(&close)) {
+                out.push((d, Money::new(c)));
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// How many bars are stored (the primary key makes each (symbol, session) unique).
     pub fn bar_count(&self) -> Result<u64, StoreError> {
         Ok(self

@@ -46,6 +46,35 @@ const MIGRATIONS: &[&str] = &[
         fetched_at   TEXT NOT NULL,
         PRIMARY KEY (symbol, session_date)
     ) WITHOUT ROWID;",
+    // 3: plans and their orders, each order with its submission state.
+    "CREATE TABLE plans (
+        id           INTEGER PRIMARY KEY,
+        session_date TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        strategy     TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        dry_run      INTEGER NOT NULL,
+        run_id       INTEGER NOT NULL REFERENCES runs(id),
+        created_at   TEXT NOT NULL,
+        outcome      TEXT NOT NULL,
+        plan_json    TEXT NOT NULL
+    );
+    CREATE INDEX plans_session ON plans(session_date, dry_run, revision);
+    CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY,
+        plan_id         INTEGER NOT NULL REFERENCES plans(id),
+        session_date    TEXT NOT NULL,
+        symbol          TEXT NOT NULL,
+        side            TEXT NOT NULL,
+        position        INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        alpaca_id       TEXT,
+        alpaca_status   TEXT,
+        message         TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX orders_plan ON orders(plan_id, position);",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

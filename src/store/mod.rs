@@ -5,6 +5,7 @@ mod bars;
 mod error;
 mod lock;
 mod migrations;
+mod plans;
 mod preflights;
 mod runs;
 
@@ -17,6 +18,7 @@ pub use bar_writer::BarWriter;
 pub use bars::{BarUpsert, StoredBar};
 pub use error::StoreError;
 pub use lock::{LockError, LockHolder, StateLock};
+pub use plans::{OrderRecord, OrderState, PlanId, PlanRecord};
 pub use preflights::PreflightRecord;
 pub use runs::{RunFinish, RunId, RunRecord};
 

@@ -45,7 +45,7 @@ pub struct BarsPage {
 }
 
 /// A JSON number read from its text, exactly as written: never through `f64`.
-fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let raw = <&RawValue>::deserialize(d)?;
     parse_number(raw.get()).map_err(serde::de::Error::custom)
 }

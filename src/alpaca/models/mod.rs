@@ -10,6 +10,7 @@ mod position;
 
 pub use account::Account;
 pub use asset::Asset;
+pub(crate) use bar::number as exact_number;
 pub use bar::{Bar, BarsPage};
 pub use calendar::CalendarDay;
 pub use clock::Clock;

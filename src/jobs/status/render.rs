@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 
 use super::StatusReport;
+use crate::jobs::table::{Align, table};
 use crate::market::{Phase, Today, chicago, fmt_chicago};
 
 /// Renders the report as text.
@@ -219,41 +220,6 @@ fn age(secs: i64) -> String {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Align {
-    Left,
-    Right,
-}
-
-/// Pads columns to their widest cell (by characters), two spaces apart, indented by two.
-fn table(rows: &[Vec<String>], align: &[Align]) -> String {
-    let cols = align.len();
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols).map(width).collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::from(" ");
-        for (i, cell) in row.iter().enumerate() {
-            line.push(' ');
-            let pad = widths[i] - cell.chars().count();
-            match align[i] {
-                Align::Left => {
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(pad));
-                }
-                Align::Right => {
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(cell);
-                }
-            }
-            line.push(' ');
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,14 +230,5 @@ mod tests {
         assert_eq!(age(35 * 60), "35m");
         assert_eq!(age(3 * 3600 + 5 * 60), "3h05m");
         assert_eq!(age(2 * 86400 + 4 * 3600), "2d04h");
-    }
-
-    #[test]
-    fn table_aligns_columns() {
-        let t = table(
-            &[cells(&["A", "1"]), cells(&["BBB", "100"])],
-            &[Align::Left, Align::Right],
-        );
-        assert_eq!(t, "  A      1\n  BBB  100\n");
     }
 }

@@ -1,0 +1,291 @@
+//! The `plans` and `orders` tables: a plan is stored before its first order is sent, and each
+//! order's submission state is recorded as it changes (DESIGN invariants 2 and 5).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{RunId, Store, StoreError};
+use crate::plan::Plan;
+use crate::types::{ClientOrderId, SessionDate};
+
+/// A stored plan's row id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct PlanId(pub i64);
+
+/// Where an order is in its submission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Stored, not yet sent.
+    Planned,
+    /// Being sent: if the process dies here, the outcome is unknown.
+    Submitting,
+    /// Alpaca has it.
+    Accepted,
+    /// Alpaca refused it.
+    Rejected,
+    /// Sent, but whether Alpaca has it is not known yet.
+    Unknown,
+    /// Canceled by `--replan`.
+    Canceled,
+    /// Dropped by a risk rule, or never sent because the plan was blocked.
+    Skipped,
+}
+
+impl OrderState {
+    fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Planned => "planned",
+            OrderState::Submitting => "submitting",
+            OrderState::Accepted => "accepted",
+            OrderState::Rejected => "rejected",
+            OrderState::Unknown => "unknown",
+            OrderState::Canceled => "canceled",
+            OrderState::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> OrderState {
+        match s {
+            "planned" => OrderState::Planned,
+            "submitting" => OrderState::Submitting,
+            "accepted" => OrderState::Accepted,
+            "rejected" => OrderState::Rejected,
+            "canceled" => OrderState::Canceled,
+            "skipped" => OrderState::Skipped,
+            _ => OrderState::Unknown,
+        }
+    }
+
+    /// Whether the order still needs work (sending, or finding out what happened).
+    pub fn unfinished(self) -> bool {
+        matches!(
+            self,
+            OrderState::Planned | OrderState::Submitting | OrderState::Unknown
+        )
+    }
+}
+
+/// A stored plan.
+#[derive(Clone, Debug)]
+pub struct PlanRecord {
+    /// Row id.
+    pub id: PlanId,
+    /// The plan itself.
+    pub plan: Plan,
+    /// Computed and stored only.
+    pub dry_run: bool,
+    /// `submitted`, `blocked`, `dry_run`, `superseded`.
+    pub outcome: String,
+}
+
+/// A stored order's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderRecord {
+    /// Aurora's id for it.
+    pub client_order_id: ClientOrderId,
+    /// Its state.
+    pub state: OrderState,
+    /// Alpaca's id, once known.
+    pub alpaca_id: Option<String>,
+    /// Alpaca's status, once known.
+    pub alpaca_status: Option<String>,
+    /// Alpaca's message for a rejection, or what went wrong.
+    pub message: Option<String>,
+    /// Submissions tried.
+    pub attempts: u32,
+}
+
+impl Store {
+    /// Stores a plan and all its orders (`state` for each: planned, or skipped) in one transaction.
+    pub fn insert_plan(
+        &self,
+        plan: &Plan,
+        dry_run: bool,
+        run_id: RunId,
+        outcome: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PlanId, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let json = serde_json::to_string(plan).map_err(|source| StoreError::Json {
+            what: "plan",
+            source,
+        })?;
+        tx.execute(
+            "INSERT INTO plans (session_date, revision, strategy, hash, dry_run, run_id, created_at, outcome, plan_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                plan.session.to_string(),
+                plan.revision,
+                plan.strategy,
+                plan.hash,
+                dry_run,
+                run_id.0,
+                now,
+                outcome,
+                json
+            ],
+        )?;
+        let id = PlanId(tx.last_insert_rowid());
+        if !dry_run {
+            let mut stmt = tx.prepare(
+                "INSERT INTO orders (client_order_id, plan_id, session_date, symbol, side, position, state, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let state = if outcome == "submitted" {
+                OrderState::Planned
+            } else {
+                OrderState::Skipped
+            };
+            for (i, o) in plan.orders.iter().enumerate() {
+                stmt.execute(params![
+                    o.client_order_id.as_str(),
+                    id.0,
+                    plan.session.to_string(),
+                    o.symbol.as_str(),
+                    o.side.as_str(),
+                    i as i64,
+                    state.as_str(),
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The latest plan of a session that was not a dry run.
+    pub fn current_plan(&self, session: SessionDate) -> Result<Option<PlanRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, dry_run, outcome, plan_json FROM plans
+                 WHERE session_date = ?1 AND dry_run = 0 ORDER BY revision DESC, id DESC LIMIT 1",
+                [session.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, bool>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(id, dry_run, outcome, json)| {
+            Ok(PlanRecord {
+                id: PlanId(id),
+                plan: serde_json::from_str(&json).map_err(|source| StoreError::Json {
+                    what: "plan",
+                    source,
+                })?,
+                dry_run,
+                outcome,
+            })
+        })
+        .transpose()
+    }
+
+    /// The highest revision stored for a session, dry runs included.
+    pub fn last_revision(&self, session: SessionDate) -> Result<Option<u32>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(revision) FROM plans WHERE session_date = ?1",
+            [session.to_string()],
+            |r| r.get::<_, Option<u32>>(0),
+        )?)
+    }
+
+    /// Marks a plan's outcome (e.g. `superseded` by a replan).
+    pub fn set_plan_outcome(&self, id: PlanId, outcome: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE plans SET outcome = ?2 WHERE id = ?1",
+            params![id.0, outcome],
+        )?;
+        Ok(())
+    }
+
+    /// The orders of a plan, in plan order.
+    pub fn plan_orders(&self, id: PlanId) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT client_order_id, state, alpaca_id, alpaca_status, message, attempts
+             FROM orders WHERE plan_id = ?1 ORDER BY position",
+        )?;
+        let rows = stmt.query_map([id.0], |r| {
+            let id: String = r.get(0)?;
+            Ok(OrderRecord {
+                client_order_id: ClientOrderId::new(id).ok_or_else(|| {
+                    rusqlite::Error::InvalidColumnType(
+                        0,
+                        "client_order_id".into(),
+                        rusqlite::types::Type::Text,
+                    )
+                })?,
+                state: OrderState::parse(&r.get::<_, String>(1)?),
+                alpaca_id: r.get(2)?,
+                alpaca_status: r.get(3)?,
+                message: r.get(4)?,
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One order's record.
+    pub fn order(&self, id: &ClientOrderId) -> Result<Option<OrderRecord>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state, alpaca_id, alpaca_status, message, attempts FROM orders WHERE client_order_id = ?1",
+                [id.as_str()],
+                |r| {
+                    Ok(OrderRecord {
+                        client_order_id: id.clone(),
+                        state: OrderState::parse(&r.get::<_, String>(0)?),
+                        alpaca_id: r.get(1)?,
+                        alpaca_status: r.get(2)?,
+                        message: r.get(3)?,
+                        attempts: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records an order's new state (and a submission attempt when it goes to `submitting`).
+    pub fn set_order_state(
+        &self,
+        id: &ClientOrderId,
+        state: OrderState,
+        alpaca: Option<(&str, &str)>,
+        message: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE orders SET state = ?2,
+                 alpaca_id = COALESCE(?3, alpaca_id), alpaca_status = COALESCE(?4, alpaca_status),
+                 message = COALESCE(?5, message),
+                 attempts = attempts + (?2 = 'submitting'), updated_at = ?6
+             WHERE client_order_id = ?1",
+            params![
+                id.as_str(),
+                state.as_str(),
+                alpaca.map(|a| a.0),
+                alpaca.map(|a| a.1),
+                message,
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Orders Aurora has sent (or may have sent) this session, for `max_orders_per_day`.
+    pub fn orders_sent(&self, session: SessionDate) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM orders WHERE session_date = ?1 AND state NOT IN ('planned', 'skipped')",
+            [session.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+}
