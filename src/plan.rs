@@ -144,6 +144,9 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         }
         let weight = target.weight.min(input.max_weight);
         let held = input.positions.get(symbol).copied().unwrap_or_default();
+        if weight.is_zero() && held.is_zero() {
+            continue; // not wanted, not held: nothing to say
+        }
         let current = held * price.amount();
         let wanted = equity * weight;
         let current_weight = current / equity;

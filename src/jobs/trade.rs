@@ -236,9 +236,8 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
             Outcome::AfterClose,
         ));
     }
-    if !request.dry_run
-        && let Some(failed) = preflight_gate(ctx, session.date).await?
-    {
+    // A dry run passes the same gate: it shows what a real run would do.
+    if let Some(failed) = preflight_gate(ctx, session.date).await? {
         return Ok(TradeReport::without_orders(
             Some(session.date),
             Outcome::PreflightFailed { failed },

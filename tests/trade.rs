@@ -1,0 +1,359 @@
+//! `aurora trade` against the fake: the gate, the plan, risk rules, and orders placed exactly once.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aurora::sim::state::{AccountPatch, Fault, FaultAction};
+use common::{World, status_fault, wait_until};
+
+/// Monday 2026-11-30, 08:00 CT: the trading timer, half an hour before the open.
+const MONDAY_0800_CT: &str = "2026-11-30T14:00:00Z";
+/// A deterministic strategy: three buys from a flat $100k account.
+const FIXED: &str =
+    "[strategy]\nname = \"fixed\"\nweights = { SPY = 0.2, TLT = 0.2, GLD = 0.15 }\n";
+
+fn world() -> World {
+    let w = World::at(MONDAY_0800_CT);
+    w.write_config(FIXED);
+    w
+}
+
+fn posts(w: &World) -> usize {
+    w.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/orders")
+        .count()
+}
+
+/// Client order ids on the fake, with how many orders carry each.
+fn ids_on_fake(w: &World) -> BTreeMap<String, usize> {
+    let mut ids = BTreeMap::new();
+    for o in w.sim.orders() {
+        *ids.entry(o.client_order_id).or_insert(0) += 1;
+    }
+    ids
+}
+
+fn planned_ids(json: &serde_json::Value) -> Vec<String> {
+    json["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["client_order_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn happy_path_places_each_planned_order_once() {
+    let w = world();
+    let done = w.aurora(&["trade", "--json"]).run().code(0);
+    let json = done.json();
+    assert_eq!(json["outcome"]["kind"], "submitted");
+    let ids = planned_ids(&json);
+    assert_eq!(ids.len(), 3);
+    let on_fake = ids_on_fake(&w);
+    for id in &ids {
+        assert_eq!(on_fake.get(id), Some(&1), "{id} on the fake: {on_fake:?}");
+        assert!(id.starts_with("aurora-2026-11-30-fixed-"), "{id}");
+    }
+    for o in json["orders"].as_array().unwrap() {
+        assert_eq!(o["outcome"], "accepted");
+        assert_eq!(o["alpaca_status"], "accepted", "queued before the open");
+        assert_eq!(o["side"], "buy");
+    }
+    assert_eq!(posts(&w), 3);
+    // The inline preflight ran first and was recorded.
+    assert!(
+        w.store()
+            .latest_preflight("2026-11-30".parse().unwrap())
+            .unwrap()
+            .unwrap()
+            .passed
+    );
+    // At the open the fake fills them; the account adds up.
+    w.sim.open_session().unwrap();
+    let filled = w
+        .sim
+        .orders()
+        .iter()
+        .filter(|o| o.status == "filled")
+        .count();
+    assert_eq!(filled, 3);
+}
+
+#[test]
+fn human_output_lists_orders_with_reasons() {
+    let w = world();
+    w.aurora(&["trade"])
+        .run()
+        .code(0)
+        .stdout_has("Trade 2026-11-30")
+        .stdout_has("SYMBOL")
+        .stdout_has("accepted (accepted)")
+        .stdout_has("fixed weight 0.2; weight 0.0% → 20.0%");
+}
+
+#[test]
+fn a_second_run_the_same_session_sends_nothing_new() {
+    let w = world();
+    w.aurora(&["trade"]).run().code(0);
+    let before = posts(&w);
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(json["resumed"], true);
+    assert_eq!(posts(&w), before);
+    assert!(ids_on_fake(&w).values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_503_on_submit_is_resolved_by_lookup_then_sent_once() {
+    let w = world();
+    w.fault(
+        "POST",
+        "/v2/orders",
+        1,
+        status_fault(503, "service unavailable"),
+    );
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    let ids = planned_ids(&json);
+    let on_fake = ids_on_fake(&w);
+    assert_eq!(on_fake.len(), 3);
+    assert!(
+        ids.iter().all(|id| on_fake.get(id) == Some(&1)),
+        "{on_fake:?}"
+    );
+    assert_eq!(posts(&w), 4, "one 503, then each order once");
+    assert_eq!(w.requests_to("/v2/orders:by_client_order_id").len(), 1);
+}
+
+#[test]
+fn accept_then_drop_leaves_exactly_one_order() {
+    let w = world();
+    w.fault("POST", "/v2/orders", 1, FaultAction::AcceptThenDrop);
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    let on_fake = ids_on_fake(&w);
+    assert_eq!(on_fake.len(), 3);
+    assert!(
+        planned_ids(&json)
+            .iter()
+            .all(|id| on_fake.get(id) == Some(&1)),
+        "{on_fake:?}"
+    );
+    assert_eq!(
+        posts(&w),
+        3,
+        "the dropped one was found by its id, not sent again"
+    );
+}
+
+#[test]
+fn a_duplicate_id_422_means_already_placed() {
+    let w = world();
+    w.aurora(&["trade"]).run().code(0);
+    // As if the process had died after Alpaca took the orders but before it recorded them.
+    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
+    db.execute("UPDATE orders SET state = 'planned', attempts = 0", [])
+        .unwrap();
+    drop(db);
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert!(
+        json["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["outcome"] == "accepted")
+    );
+    let statuses: Vec<u16> = w
+        .requests_to("/v2/orders")
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 422, 422, 422]);
+    assert!(ids_on_fake(&w).values().all(|n| *n == 1));
+}
+
+#[test]
+fn insufficient_buying_power_is_recorded_with_alpacas_message() {
+    let w = world();
+    w.fault(
+        "POST",
+        "/v2/orders",
+        1,
+        FaultAction::Status {
+            status: 403,
+            code: Some(40310000),
+            message: "insufficient buying power".into(),
+            retry_after_secs: None,
+            reset_in_secs: None,
+        },
+    );
+    let done = w.aurora(&["trade", "--json"]).run().code(1);
+    let json = done.json();
+    let rejected: Vec<_> = json["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["outcome"] == "rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    assert!(
+        rejected[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient buying power [code 40310000] (HTTP 403)")
+    );
+    assert_eq!(ids_on_fake(&w).len(), 2, "the rest of the plan went on");
+}
+
+#[test]
+fn a_failed_preflight_blocks_with_exit_3_and_no_post() {
+    let w = world();
+    w.account(AccountPatch {
+        trading_blocked: Some(true),
+        ..AccountPatch::default()
+    });
+    w.aurora(&["trade"])
+        .run()
+        .code(3)
+        .stdout_has("Preflight for 2026-11-30 failed (account:");
+    assert_eq!(posts(&w), 0);
+}
+
+#[test]
+fn the_kill_switch_blocks_with_exit_3() {
+    let w = world();
+    std::fs::create_dir_all(w.state_dir()).unwrap();
+    std::fs::write(w.state_dir().join("HALT"), "").unwrap();
+    w.aurora(&["trade"]).run().code(3).stdout_has("kill switch");
+    assert_eq!(posts(&w), 0);
+}
+
+#[test]
+fn a_risk_rule_blocks_the_whole_plan_by_default() {
+    let w = World::at(MONDAY_0800_CT);
+    w.write_config(&format!("{FIXED}\n[risk]\nmax_order_notional = 18000.0\n"));
+    w.aurora(&["trade"])
+        .run()
+        .code(3)
+        .stdout_has("BLOCKED")
+        .stdout_has("max_order_notional (SPY)");
+    assert_eq!(posts(&w), 0);
+}
+
+#[test]
+fn drop_sends_only_the_orders_that_pass() {
+    let w = World::at(MONDAY_0800_CT);
+    w.write_config(&format!(
+        "{FIXED}\n[risk]\nmax_order_notional = 18000.0\non_violation = \"drop\"\n"
+    ));
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    let symbols: Vec<&str> = json["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        symbols,
+        ["GLD"],
+        "20% orders are $20k, over the limit; GLD's 15% passes"
+    );
+    assert_eq!(json["violations"].as_array().unwrap().len(), 2);
+    assert_eq!(posts(&w), 1);
+}
+
+#[test]
+fn a_holiday_is_a_no_op() {
+    let w = World::at("2026-11-26T14:00:00Z");
+    w.write_config(FIXED);
+    w.aurora(&["trade"])
+        .run()
+        .code(0)
+        .stdout_has("No session today (market holiday: Thanksgiving Day)");
+    assert_eq!(posts(&w), 0);
+}
+
+#[test]
+fn a_late_run_after_the_close_is_skipped() {
+    let w = World::at("2026-11-30T21:30:00Z");
+    w.write_config(FIXED);
+    w.aurora(&["trade"]).run().code(0).stdout_has("has closed");
+    assert_eq!(posts(&w), 0);
+}
+
+#[test]
+fn a_dry_run_stores_the_plan_and_sends_nothing() {
+    let w = world();
+    let json = w
+        .aurora(&["trade", "--dry-run", "--json"])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(json["outcome"]["kind"], "dry_run");
+    assert_eq!(json["orders"].as_array().unwrap().len(), 3);
+    assert_eq!(posts(&w), 0);
+    // A real run afterwards plans anew (the dry run is not continued) and sends.
+    let real = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(real["resumed"], false);
+    assert_eq!(posts(&w), 3);
+}
+
+#[test]
+fn replan_cancels_open_orders_and_plans_afresh() {
+    let w = world();
+    let first = planned_ids(&w.aurora(&["trade", "--json"]).run().code(0).json());
+    let second = planned_ids(
+        &w.aurora(&["trade", "--replan", "--json"])
+            .run()
+            .code(0)
+            .json(),
+    );
+    assert_eq!(second.len(), 3);
+    assert!(
+        first.iter().all(|id| !second.contains(id)),
+        "a replan uses new ids"
+    );
+    let orders = w.sim.orders();
+    for o in &orders {
+        let expected = if first.contains(&o.client_order_id) {
+            "canceled"
+        } else {
+            "accepted"
+        };
+        assert_eq!(o.status, expected, "{}", o.client_order_id);
+    }
+}
+
+#[test]
+fn killed_between_submissions_then_rerun_places_every_order_once() {
+    let w = world();
+    // The second order's POST hangs: a window to kill the job after the first was placed.
+    w.sim.inject(Fault {
+        method: Some("POST".into()),
+        path: "/v2/orders".into(),
+        skip: 1,
+        times: 1,
+        action: FaultAction::Delay { ms: 3_000 },
+    });
+    let mut child = w.aurora(&["trade"]).spawn();
+    wait_until(
+        Duration::from_secs(20),
+        "the first order to be placed",
+        || !w.sim.orders().is_empty(),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(json["resumed"], true);
+    // Had the hung request still landed, Alpaca's unique ids would refuse it: each id exists once.
+    let on_fake = ids_on_fake(&w);
+    let ids = planned_ids(&json);
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids.iter().all(|id| on_fake.get(id) == Some(&1)),
+        "{on_fake:?}"
+    );
+    assert_eq!(on_fake.len(), 3);
+}
