@@ -213,6 +213,15 @@ impl Client {
             .await
     }
 
+    /// `GET /v2/assets?status=active&asset_class=us_equity`: every active US equity, in one request.
+    pub async fn active_assets(&self) -> Result<Vec<Asset>, Error> {
+        let q = [
+            ("status", "active".to_owned()),
+            ("asset_class", "us_equity".to_owned()),
+        ];
+        self.get(Api::Trading, "/v2/assets", &q).await
+    }
+
     /// `GET /v2/positions`.
     pub async fn positions(&self) -> Result<Vec<Position>, Error> {
         self.get(Api::Trading, "/v2/positions", &[]).await

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use anyhow::Context as _;
 use chrono::{NaiveTime, Utc};
-use futures::StreamExt as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tracing::{info, warn};
@@ -445,19 +444,6 @@ async fn make_plan(
     let strategy =
         strategy::build(&settings.strategy).map_err(|e| anyhow::anyhow!("strategy: {e}"))?;
 
-    let assets = async {
-        let lookups = futures::stream::iter(universe.iter().map(|s| async move {
-            match ctx.client.asset(s).await {
-                Ok(a) => Ok((s.clone(), Some(a))),
-                Err(e) if e.status() == Some(404) => Ok((s.clone(), None)),
-                Err(e) => Err(e),
-            }
-        }))
-        .buffer_unordered(4)
-        .collect::<Vec<_>>()
-        .await;
-        lookups.into_iter().collect::<Result<Vec<_>, _>>()
-    };
     let live_prices = async {
         if session.phase(now) == Phase::Open {
             ctx.client
@@ -481,7 +467,12 @@ async fn make_plan(
                 .await
                 .context("cannot read positions")
         },
-        async { assets.await.context("cannot read assets") },
+        async {
+            ctx.client
+                .active_assets()
+                .await
+                .context("cannot read assets")
+        },
         async { live_prices.await.context("cannot read latest prices") },
     )?;
 
@@ -524,22 +515,24 @@ async fn make_plan(
             )
         })
         .collect();
+    // One listing rather than a request per symbol: the universe may be hundreds of symbols.
+    let assets: Vec<_> = assets
+        .into_iter()
+        .filter(|a| universe.contains(&a.symbol))
+        .collect();
     let fractionable: BTreeSet<Symbol> = assets
         .iter()
-        .filter_map(|(s, a)| a.as_ref().filter(|a| a.fractionable).map(|_| s.clone()))
+        .filter(|a| a.fractionable)
+        .map(|a| a.symbol.clone())
         .collect();
     let asset_states = assets
         .iter()
-        .filter_map(|(s, a)| {
-            a.as_ref().map(|a| {
-                (
-                    s.clone(),
-                    AssetState {
-                        active: a.status == "active",
-                        tradable: a.tradable,
-                    },
-                )
-            })
+        .map(|a| {
+            let state = AssetState {
+                active: a.status == "active",
+                tradable: a.tradable,
+            };
+            (a.symbol.clone(), state)
         })
         .collect();
 

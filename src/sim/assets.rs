@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::state::fake_uuid;
 
-/// (symbol, name, exchange, fractionable)
+/// (symbol, name, exchange, tradable); tradable assets are fractionable unless listed in
+/// `WHOLE_SHARES_ONLY`.
 const ASSETS: &[(&str, &str, &str, bool)] = &[
     ("AAPL", "Apple Inc. Common Stock", "NASDAQ", true),
     ("AGG", "iShares Core U.S. Aggregate Bond ETF", "ARCA", true),
@@ -27,9 +28,35 @@ const ASSETS: &[(&str, &str, &str, bool)] = &[
     ("VNQ", "Vanguard Real Estate ETF", "ARCA", true),
     ("VTI", "Vanguard Total Stock Market ETF", "ARCA", true),
     ("XLE", "Energy Select Sector SPDR Fund", "ARCA", true),
+    ("BRK.A", "Berkshire Hathaway Inc. Class A", "NYSE", true),
     ("BRK.B", "Berkshire Hathaway Inc. Class B", "NYSE", true),
     ("HALTD", "Halted Example Corp (not tradable)", "NYSE", false),
 ];
+
+/// Tradable assets Alpaca does not trade in fractions.
+const WHOLE_SHARES_ONLY: &[&str] = &["BRK.A"];
+
+/// What the order path needs to know about an asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tradability {
+    /// `tradable` in the asset JSON.
+    pub tradable: bool,
+    /// `fractionable` in the asset JSON.
+    pub fractionable: bool,
+}
+
+/// Whether `symbol` trades, and in fractions; `None` when the fake does not know it.
+pub fn tradability(symbol: &str, extra: &BTreeSet<String>) -> Option<Tradability> {
+    let tradable = match ASSETS.iter().find(|a| a.0 == symbol) {
+        Some(a) => a.3,
+        None if extra.contains(symbol) => true,
+        None => return None,
+    };
+    Some(Tradability {
+        tradable,
+        fractionable: tradable && !WHOLE_SHARES_ONLY.contains(&symbol),
+    })
+}
 
 /// An asset's stable id.
 pub fn asset_id(symbol: &str) -> String {
@@ -74,7 +101,7 @@ pub fn asset_json(symbol: &str, extra: &BTreeSet<String>) -> Option<Value> {
         "margin_requirement_short": "30",
         "shortable": tradable,
         "easy_to_borrow": tradable,
-        "fractionable": tradable,
+        "fractionable": tradable && !WHOLE_SHARES_ONLY.contains(&symbol),
         "attributes": ["fractional_eh_enabled", "has_options"],
     }))
 }

@@ -32,6 +32,11 @@ impl SimClock {
         }
     }
 
+    /// Whether the clock is stopped.
+    pub fn frozen(&self) -> bool {
+        self.frozen
+    }
+
     /// Jumps to `now`; `frozen` stops it there.
     pub fn set(&mut self, now: DateTime<Utc>, frozen: bool) {
         *self = SimClock {

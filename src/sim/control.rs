@@ -125,3 +125,23 @@ pub async fn set_bar(State(s): State<Shared>, Json(body): Json<BarSet>) -> Respo
 pub async fn now(State(s): State<Shared>) -> Response {
     Json(serde_json::json!({ "now": s.lock().clock.now() })).into_response()
 }
+
+/// `POST /_ctl/open`: the opening cross. Moves the clock to today's regular open if it is
+/// earlier and routes every `accepted` order at the day's opening price; 200
+/// `{"now": …, "orders": [<order>, …]}` (the orders it touched), or 409 when today has no session
+/// left to open.
+pub async fn open(State(s): State<Shared>) -> Response {
+    let mut st = s.lock();
+    match super::orders::open_session(&mut st) {
+        Ok(orders) => Json(serde_json::json!({
+            "now": st.clock.now(),
+            "orders": orders.iter().map(order_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(message) => (
+            StatusCode::CONFLICT,
+            Json(serde_json::json!({ "message": message })),
+        )
+            .into_response(),
+    }
+}

@@ -2,12 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 
+use super::conn::ConnHandle;
 use super::state::{Api, FaultAction, LoggedRequest, Shared};
 use super::trading::error;
 
@@ -38,7 +39,22 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
     };
 
     let mut reset_override = None;
+    let mut drop_after = None;
     let early: Option<Response> = match fault {
+        Some(FaultAction::AcceptThenDrop) => {
+            match req.extensions().get::<ConnectInfo<ConnHandle>>() {
+                Some(ConnectInfo(conn)) => {
+                    drop_after = Some(conn.clone());
+                    None
+                }
+                // Only connections accepted by `sim::serve` can be dropped.
+                None => Some(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "accept_then_drop needs a connection accepted by aurora::sim::serve",
+                )),
+            }
+        }
         Some(FaultAction::Delay { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             None
@@ -124,7 +140,14 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
             .expect("hex"),
     );
 
-    let status = resp.status().as_u16();
+    let status = match &drop_after {
+        // The work is done; now the connection dies before the answer is written.
+        Some(conn) => {
+            conn.drop_connection();
+            0
+        }
+        None => resp.status().as_u16(),
+    };
     if let Some(entry) = shared.lock().log.iter_mut().find(|e| e.seq == seq) {
         entry.status = status;
     }

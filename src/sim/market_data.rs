@@ -380,7 +380,7 @@ pub async fn symbol_bars(
 }
 
 /// Today's price path: from the open to the close across the session, else the last close.
-fn price_now(
+pub(super) fn price_now(
     history: &[SimBar],
     now: DateTime<Utc>,
 ) -> Option<(Decimal, &SimBar, Option<&SimBar>)> {

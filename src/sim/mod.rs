@@ -7,9 +7,11 @@ mod assets;
 mod bars;
 mod calendar;
 mod clock;
+mod conn;
 mod control;
 mod gate;
 mod market_data;
+mod orders;
 pub mod state;
 mod trading;
 
@@ -64,7 +66,21 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/assets/{symbol}", get(trading::asset))
         .route("/v2/positions", get(trading::positions))
         .route("/v2/positions/{symbol}", get(trading::position))
-        .route("/v2/orders", get(trading::orders))
+        .route(
+            "/v2/orders",
+            get(trading::orders)
+                .post(trading::submit_order)
+                .delete(trading::cancel_all_orders),
+        )
+        // A literal colon: axum 0.8 spells parameters `{name}`, so this is no capture.
+        .route(
+            "/v2/orders:by_client_order_id",
+            get(trading::order_by_client_id),
+        )
+        .route(
+            "/v2/orders/{order_id}",
+            get(trading::order).delete(trading::cancel_order),
+        )
         .route("/v2/stocks/bars", get(market_data::bars))
         .route("/v2/stocks/{symbol}/bars", get(market_data::symbol_bars))
         .route("/v2/stocks/trades/latest", get(market_data::latest_trades))
@@ -74,6 +90,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_ctl/account", post(control::patch_account))
         .route("/_ctl/positions", put(control::set_positions))
         .route("/_ctl/orders", post(control::add_order))
+        .route("/_ctl/open", post(control::open))
         .route(
             "/_ctl/faults",
             post(control::add_fault).delete(control::clear_faults),
@@ -99,7 +116,8 @@ pub async fn serve(
     shared: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(shared))
+    let app = router(shared).into_make_service_with_connect_info::<conn::ConnHandle>();
+    axum::serve(conn::DroppableListener(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -172,6 +190,19 @@ impl Sim {
     /// Places an order as if someone else had.
     pub fn add_order(&self, seed: OrderSeed) -> SimOrder {
         Sim::place_seed(&self.shared, seed)
+    }
+
+    /// Every order, oldest first.
+    pub fn orders(&self) -> Vec<SimOrder> {
+        self.shared.lock().orders.clone()
+    }
+
+    /// The opening cross, as `POST /_ctl/open`: moves the clock to today's regular open if it is
+    /// earlier, then fills every `accepted` market order (and marketable limit) at the day's
+    /// opening price, oldest first. Returns the orders it touched; `Err` (409 over HTTP) when
+    /// today has no session or it has already closed.
+    pub fn open_session(&self) -> Result<Vec<SimOrder>, String> {
+        orders::open_session(&mut self.shared.lock())
     }
 
     /// Injects a fault.
@@ -250,6 +281,8 @@ impl Sim {
             time_in_force: seed.time_in_force,
             limit_price: seed.limit_price,
             status: seed.status,
+            extended_hours: false,
+            order_class: String::new(),
             created_at: now,
             updated_at: now,
         };

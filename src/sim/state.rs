@@ -330,6 +330,10 @@ pub struct SimOrder {
     pub limit_price: Option<Decimal>,
     /// Lifecycle state.
     pub status: String,
+    /// Whether it may trade outside the regular session.
+    pub extended_hours: bool,
+    /// `""` (no class given) or `simple`: the fake takes simple orders only.
+    pub order_class: String,
     /// Created (fake clock).
     pub created_at: DateTime<Utc>,
     /// Last change (fake clock).
@@ -444,6 +448,9 @@ pub enum FaultAction {
     },
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
+    /// Process the request as usual (an order is placed), then close the connection without
+    /// answering: the client sees a transport error and must reconcile. Logged with status 0.
+    AcceptThenDrop,
 }
 
 fn fault_message() -> String {
@@ -465,7 +472,7 @@ pub struct LoggedRequest {
     pub at: DateTime<Utc>,
     /// `ok`, `missing` or `rejected`.
     pub auth: String,
-    /// Status answered.
+    /// Status answered; 0 when the connection was dropped without an answer.
     pub status: u16,
 }
 

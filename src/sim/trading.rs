@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::assets::{self, asset_id};
 use super::calendar;
+use super::orders::{self, Refusal};
 use super::state::{Shared, SimOrder, SimPosition, SimState};
 
 /// An Alpaca-style error response.
@@ -176,7 +177,8 @@ pub async fn asset(State(shared): State<Shared>, Path(symbol): Path<String>) -> 
     }
 }
 
-fn position_json(p: &SimPosition) -> Value {
+/// A position in Alpaca's shape; `held` = shares committed to open sell orders.
+fn position_json(p: &SimPosition, held: Decimal) -> Value {
     let mv = p.qty * p.current_price;
     let cost = p.qty * p.avg_entry_price;
     let pl = mv - cost;
@@ -195,7 +197,7 @@ fn position_json(p: &SimPosition) -> Value {
         "asset_class": "us_equity",
         "asset_marginable": true,
         "qty": dec(p.qty),
-        "qty_available": dec(p.qty),
+        "qty_available": dec((p.qty - held).max(Decimal::ZERO)),
         "avg_entry_price": dec(p.avg_entry_price),
         "side": if p.qty.is_sign_negative() { "short" } else { "long" },
         "market_value": dec(mv),
@@ -212,15 +214,28 @@ fn position_json(p: &SimPosition) -> Value {
 
 /// `GET /v2/positions`.
 pub async fn positions(State(shared): State<Shared>) -> Response {
-    let st = shared.lock();
-    Json(st.positions.iter().map(position_json).collect::<Vec<_>>()).into_response()
+    let mut st = shared.lock();
+    let held: Vec<Decimal> = st
+        .positions
+        .clone()
+        .iter()
+        .map(|p| orders::qty_held_for_orders(&mut st, &p.symbol))
+        .collect();
+    let list: Vec<Value> = st
+        .positions
+        .iter()
+        .zip(held)
+        .map(|(p, h)| position_json(p, h))
+        .collect();
+    Json(list).into_response()
 }
 
 /// `GET /v2/positions/{symbol}`.
 pub async fn position(State(shared): State<Shared>, Path(symbol): Path<String>) -> Response {
-    let st = shared.lock();
+    let mut st = shared.lock();
+    let held = orders::qty_held_for_orders(&mut st, &symbol);
     match st.positions.iter().find(|p| p.symbol == symbol) {
-        Some(p) => Json(position_json(p)).into_response(),
+        Some(p) => Json(position_json(p, held)).into_response(),
         None => error(
             StatusCode::NOT_FOUND,
             Some(40410000),
@@ -253,7 +268,7 @@ pub fn order_json(o: &SimOrder) -> Value {
         "qty": opt(o.qty),
         "filled_qty": dec(o.filled_qty),
         "filled_avg_price": opt(o.filled_avg_price),
-        "order_class": "",
+        "order_class": o.order_class,
         "order_type": o.order_type,
         "type": o.order_type,
         "side": o.side,
@@ -262,7 +277,7 @@ pub fn order_json(o: &SimOrder) -> Value {
         "limit_price": opt(o.limit_price),
         "stop_price": null,
         "status": o.status,
-        "extended_hours": false,
+        "extended_hours": o.extended_hours,
         "legs": null,
         "trail_percent": null,
         "trail_price": null,
@@ -325,4 +340,61 @@ pub async fn orders(
     }
     list.truncate(limit);
     Json(list.into_iter().map(order_json).collect::<Vec<_>>()).into_response()
+}
+
+/// `POST /v2/orders`: 200 with the order (already filled when the session is open and the
+/// order is marketable), or Alpaca's refusal; a refused request stores nothing.
+pub async fn submit_order(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
+    let placed = orders::submit(&mut shared.lock(), &body);
+    match placed {
+        Ok(order) => Json(order_json(&order)).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `GET /v2/orders/{order_id}`.
+pub async fn order(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    let st = shared.lock();
+    match orders::find(&st, &id) {
+        Ok(i) => Json(order_json(&st.orders[i])).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `GET /v2/orders:by_client_order_id?client_order_id=` (the colon is part of the path).
+pub async fn order_by_client_id(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = q.get("client_order_id").filter(|s| !s.is_empty()) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(40010001),
+            "client_order_id is missing",
+        );
+    };
+    let st = shared.lock();
+    match st.orders.iter().find(|o| &o.client_order_id == id) {
+        Some(o) => Json(order_json(o)).into_response(),
+        None => Refusal::not_found().into_response(),
+    }
+}
+
+/// `DELETE /v2/orders/{order_id}`: 204 with no body.
+pub async fn cancel_order(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
+    let canceled = orders::cancel(&mut shared.lock(), &id);
+    match canceled {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `DELETE /v2/orders`: 207 with `{"id", "status": 200, "body": <order>}` per canceled order.
+pub async fn cancel_all_orders(State(shared): State<Shared>) -> Response {
+    let canceled = orders::cancel_all(&mut shared.lock());
+    let items: Vec<Value> = canceled
+        .iter()
+        .map(|o| json!({"id": o.id, "status": 200, "body": order_json(o)}))
+        .collect();
+    (StatusCode::MULTI_STATUS, Json(items)).into_response()
 }
