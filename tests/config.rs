@@ -87,7 +87,7 @@ fn flags_and_their_environment_variables_pick_the_files() {
         .env("AURORA_CONFIG", bad.to_str().unwrap())
         .run()
         .code(2)
-        .stderr_has("strategy.name");
+        .stderr_has("unknown strategy \"magic\"");
     w.aurora(&["--config", bad.to_str().unwrap(), "status"])
         .run()
         .code(2);

@@ -357,3 +357,31 @@ fn killed_between_submissions_then_rerun_places_every_order_once() {
     );
     assert_eq!(on_fake.len(), 3);
 }
+
+#[test]
+fn opg_is_used_before_its_cutoff_and_day_after() {
+    let w = World::at(MONDAY_0800_CT);
+    w.write_config(&format!("{FIXED}\n[orders]\ntime_in_force = \"opg\"\n"));
+    w.aurora(&["trade"]).run().code(0);
+    assert!(w.sim.orders().iter().all(|o| o.time_in_force == "opg"));
+
+    // 09:29 ET: past Alpaca's 09:28 cutoff for opg, a minute before the open.
+    let late = World::at("2026-11-30T14:29:00Z");
+    late.write_config(&format!("{FIXED}\n[orders]\ntime_in_force = \"opg\"\n"));
+    late.aurora(&["trade"]).run().code(0).stderr_has("cutoff");
+    assert!(late.sim.orders().iter().all(|o| o.time_in_force == "day"));
+}
+
+#[test]
+fn alpaca_unreachable_exits_75() {
+    let w = world();
+    w.write_config(&format!("{FIXED}\n{}", common::FAST_RETRIES));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    w.aurora(&["trade"])
+        .env("APCA_API_BASE_URL", &dead)
+        .run()
+        .code(75)
+        .stderr_has("cannot reach Alpaca");
+}

@@ -114,6 +114,7 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
     let equity = input.equity.amount();
     let loss_floor = input.last_equity.amount() * (Decimal::ONE - s.max_daily_loss);
     let mut exposure: Decimal = input.position_values.values().map(|v| v.abs()).sum();
+    let universe: std::collections::HashSet<&Symbol> = input.universe.iter().collect();
     let mut add = |rule, i: usize, symbol: &Symbol, detail: String| {
         out.push(Violation {
             rule,
@@ -125,7 +126,7 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
     for (i, o) in plan.orders.iter().enumerate() {
         let value = o.estimated_value.amount();
         let held = input.positions.get(&o.symbol).copied().unwrap_or_default();
-        if !input.universe.contains(&o.symbol) {
+        if !universe.contains(&o.symbol) {
             add(
                 Rule::InUniverse,
                 i,
