@@ -29,6 +29,9 @@ pub enum StoreError {
         /// The newest this build knows.
         supported: i64,
     },
+    /// A stored value does not parse.
+    #[error("stored {0} is not valid")]
+    Corrupt(String),
     /// A store thread could not start or died.
     #[error("store thread: {0}")]
     Thread(String),

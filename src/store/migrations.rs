@@ -75,6 +75,17 @@ const MIGRATIONS: &[&str] = &[
         updated_at      TEXT NOT NULL
     );
     CREATE INDEX orders_plan ON orders(plan_id, position);",
+    // 4: one end-of-day snapshot per session (a rerun replaces it).
+    "CREATE TABLE snapshots (
+        session_date   TEXT PRIMARY KEY,
+        taken_at       TEXT NOT NULL,
+        equity         TEXT NOT NULL,
+        cash           TEXT NOT NULL,
+        last_equity    TEXT NOT NULL,
+        day_pl         TEXT NOT NULL,
+        positions_json TEXT NOT NULL,
+        fills_json     TEXT NOT NULL
+    );",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

@@ -7,6 +7,7 @@ mod lock;
 mod migrations;
 mod plans;
 mod preflights;
+mod snapshots;
 mod runs;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ pub use error::StoreError;
 pub use lock::{LockError, LockHolder, StateLock};
 pub use plans::{OrderRecord, OrderState, PlanId, PlanRecord};
 pub use preflights::PreflightRecord;
+pub use snapshots::Snapshot;
 pub use runs::{RunFinish, RunId, RunRecord};
 
 /// The SQLite database in the state directory.
