@@ -8,6 +8,7 @@ use clap::Parser as _;
 use crate::cli::{Cli, Command, FetchArgs, SimCommand};
 use crate::config::{Config, Sources};
 use crate::exit::{Exit, Usage};
+use crate::jobs::demo::DemoRequest;
 use crate::jobs::fetch::FetchRequest;
 use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
@@ -50,6 +51,7 @@ pub fn run() -> anyhow::Result<Exit> {
             jobs::preflight::run,
         ),
         Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
+        Command::Eod => run_job(&runtime, &cli, &sources, Job::Eod, jobs::eod::run),
         Command::Fetch(args) => {
             let request = fetch_request(args, ProgressMode::detect(cli.quiet))?;
             run_job(&runtime, &cli, &sources, Job::Fetch, async move |ctx| {
@@ -64,6 +66,24 @@ pub fn run() -> anyhow::Result<Exit> {
             run_job(&runtime, &cli, &sources, Job::Trade, async move |ctx| {
                 jobs::trade::run(ctx, request).await
             })
+        }
+        Command::Demo(args) => {
+            let request = DemoRequest {
+                days: args.days,
+                state_dir: cli.state_dir.clone(),
+            };
+            // With --json, stdout holds only the JSON document: the step lines go to stderr.
+            let json = cli.json;
+            let step = |line: &str| {
+                if json {
+                    eprintln!("{line}");
+                } else {
+                    print_out(line);
+                }
+            };
+            let report = runtime.block_on(jobs::demo::run(&request, step))?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
         }
         Command::Sim(SimCommand::Serve(args)) => {
             runtime.block_on(jobs::sim::serve(args, print_out))?;
@@ -113,12 +133,18 @@ where
 {
     let config = Config::load(sources, &|name| std::env::var(name).ok())?;
     let report = runtime.block_on(jobs::run(job, config, body))?;
+    print_report(cli, &report)?;
+    Ok(report.exit())
+}
+
+/// A report on stdout: JSON with `--json`, text otherwise.
+fn print_report(cli: &Cli, report: &impl Report) -> anyhow::Result<()> {
     if cli.json {
-        print_out(&serde_json::to_string_pretty(&report)?);
+        print_out(&serde_json::to_string_pretty(report)?);
     } else {
         print_out(report.render().trim_end());
     }
-    Ok(report.exit())
+    Ok(())
 }
 
 /// Writes a result line to stdout; a closed pipe (`aurora status | head -1`) is not an error.

@@ -82,9 +82,33 @@ switch), 75 Alpaca unreachable.\n\nExamples:\n  aurora trade --dry-run\n  aurora
     )]
     Trade(TradeArgs),
 
+    /// Reconcile the day's orders, fills and positions; store a snapshot; write the daily report.
+    #[command(
+        after_help = "Writes REPORT_DIR/YYYY-MM-DD.md, YYYY-MM-DD.json and equity.svg (a rerun the \
+same day rewrites them and keeps one snapshot).\n\nExit: 0 clean, 4 a discrepancy was found (after \
+writing the report), 75 Alpaca unreachable.\n\nExample:\n  aurora eod"
+    )]
+    Eod,
+
+    /// Run whole trading days offline against a built-in fake Alpaca: no keys, no network.
+    #[command(
+        after_help = "Each day: fetch → preflight → trade → (the fake opens and fills) → status → \
+(the fake closes) → eod, through the real jobs and HTTP client.\n\nExamples:\n  aurora demo\n  \
+aurora demo --days 3 --state-dir /tmp/aurora-demo"
+    )]
+    Demo(DemoArgs),
+
     /// The fake Alpaca used by tests and demos.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+/// Arguments of `aurora demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Trading days to run.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=250))]
+    pub days: u32,
 }
 
 /// Arguments of `aurora trade`.

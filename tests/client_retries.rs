@@ -81,7 +81,15 @@ fn client_errors_are_not_retried() {
         .run()
         .code(1)
         .stderr_has("invalid status");
-    assert_eq!(w.requests_to("/v2/orders").len(), 1);
+    // Status asks for open orders and for today's: each request once, none repeated.
+    let queries: Vec<_> = w
+        .requests_to("/v2/orders")
+        .into_iter()
+        .map(|r| r.query)
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = queries.iter().collect();
+    assert_eq!(queries.len(), distinct.len(), "{queries:?}");
+    assert!(!queries.is_empty() && queries.len() <= 2, "{queries:?}");
 }
 
 #[test]

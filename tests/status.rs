@@ -156,3 +156,25 @@ fn holiday_status_says_why_and_is_healthy() {
         .stdout_has("No session on 2026-11-26 (market holiday: Thanksgiving Day)")
         .stdout_has("opens Fri 2026-11-27 08:30 CST");
 }
+
+#[test]
+fn todays_plan_orders_and_fills_show_after_a_trade() {
+    let w = World::at("2026-11-30T14:00:00Z");
+    w.write_config("[strategy]\nname = \"fixed\"\nweights = { SPY = 0.2, TLT = 0.2 }\n");
+    w.aurora(&["trade"]).run().code(0);
+    w.sim.open_session().unwrap();
+    let j = w.aurora(&["status", "--json"]).run().code(0).json();
+    let orders = j["plan"]["orders"].as_array().unwrap();
+    assert_eq!(j["plan"]["revision"], 0);
+    assert_eq!(orders.len(), 2);
+    for o in orders {
+        assert_eq!(o["state"], "accepted");
+        assert_eq!(o["alpaca_status"], "filled");
+        assert!(o["filled_avg_price"].is_string());
+    }
+    w.aurora(&["status"])
+        .run()
+        .code(0)
+        .stdout_has("Today's plan (revision 0, submitted): 2 order(s), 2 with fills")
+        .stdout_has("day P&L");
+}

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 use super::error::{ApiErrorBody, Error};
-use super::models::{Account, Asset, BarsPage, CalendarDay, Clock, Order, Position};
+use super::models::{Account, Asset, BarsPage, CalendarDay, Clock, FillActivity, Order, Position};
 use super::retry::{RetryPolicy, server_wait_hint};
 use crate::config::{AlpacaAccess, AlpacaSettings, Feed};
 use crate::types::Symbol;
@@ -211,6 +211,36 @@ impl Client {
     pub async fn asset(&self, symbol: &Symbol) -> Result<Asset, Error> {
         self.get(Api::Trading, &format!("/v2/assets/{symbol}"), &[])
             .await
+    }
+
+    /// Every FILL activity of one New York date, oldest first (pages of 100 followed to the end).
+    pub async fn fills_on(&self, date: NaiveDate) -> Result<Vec<FillActivity>, Error> {
+        const PAGE: usize = 100;
+        let mut out: Vec<FillActivity> = Vec::new();
+        loop {
+            let mut q = vec![
+                ("date", date.to_string()),
+                ("direction", "asc".to_owned()),
+                ("page_size", PAGE.to_string()),
+            ];
+            if let Some(last) = out.last() {
+                q.push(("page_token", last.id.clone()));
+            }
+            let page: Vec<FillActivity> = self
+                .get(Api::Trading, "/v2/account/activities/FILL", &q)
+                .await?;
+            let full = page.len() == PAGE;
+            let before = out.len();
+            // Paging has been seen to repeat the boundary item: keep each id once.
+            for a in page {
+                if !out.iter().rev().take(PAGE).any(|o| o.id == a.id) {
+                    out.push(a);
+                }
+            }
+            if !full || out.len() == before {
+                return Ok(out);
+            }
+        }
     }
 
     /// `GET /v2/assets?status=active&asset_class=us_equity`: every active US equity, in one request.

@@ -20,6 +20,15 @@ pub struct EnvFileState {
 }
 
 impl EnvFileState {
+    /// No env file: every variable comes from elsewhere (the demo, tests).
+    pub fn absent(path: PathBuf) -> EnvFileState {
+        EnvFileState {
+            path,
+            mode: None,
+            vars: BTreeMap::new(),
+        }
+    }
+
     /// A variable's value from the file.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str)

@@ -1,5 +1,7 @@
 //! One module per subcommand. Jobs do the I/O; they return reports that `app` renders.
 
+pub mod demo;
+pub mod eod;
 pub mod fetch;
 pub mod preflight;
 mod runner;

@@ -34,6 +34,8 @@ pub enum Job {
     Fetch,
     /// `aurora trade`.
     Trade,
+    /// `aurora eod`.
+    Eod,
 }
 
 impl Job {
@@ -44,6 +46,7 @@ impl Job {
             Job::Status => "status",
             Job::Fetch => "fetch",
             Job::Trade => "trade",
+            Job::Eod => "eod",
         }
     }
 

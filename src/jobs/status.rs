@@ -11,12 +11,13 @@ use serde::Serialize;
 pub use health::Problem;
 
 use super::{JobContext, Report};
-use crate::alpaca::OrderQuery;
 use crate::alpaca::models::{Account, Clock, Order, OrderSide, OrderStatus, Position};
+use crate::alpaca::{OrderQuery, OrderStatusFilter};
 use crate::exit::Exit;
 use crate::market::Today;
+use crate::store::OrderState;
 use crate::store::{PreflightRecord, RunRecord};
-use crate::types::{Money, SessionDate, Symbol};
+use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
 
 /// Everything status shows; `--json` prints exactly this.
 #[derive(Clone, Debug, Serialize)]
@@ -33,6 +34,8 @@ pub struct StatusReport {
     pub last_runs: Vec<RunView>,
     /// Today's latest preflight verdict.
     pub preflight: Option<PreflightView>,
+    /// Today's plan and what became of its orders so far.
+    pub plan: Option<PlanView>,
     /// Health verdict.
     pub health: Health,
 }
@@ -136,6 +139,36 @@ pub struct RunView {
     pub error: Option<String>,
 }
 
+/// Today's plan, with each order's state at Alpaca (fills included).
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanView {
+    /// Plan revision.
+    pub revision: u32,
+    /// `submitted`, `blocked`, …
+    pub outcome: String,
+    /// Its orders.
+    pub orders: Vec<PlannedOrderView>,
+}
+
+/// One of today's planned orders.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedOrderView {
+    /// Ticker.
+    pub symbol: Symbol,
+    /// `buy` / `sell`.
+    pub side: &'static str,
+    /// Aurora's state for it.
+    pub state: OrderState,
+    /// Alpaca's status now.
+    pub alpaca_status: Option<String>,
+    /// Shares filled.
+    pub filled_qty: Decimal,
+    /// Average fill price.
+    pub filled_avg_price: Option<Money>,
+    /// Aurora's id.
+    pub client_order_id: ClientOrderId,
+}
+
 /// Today's preflight verdict.
 #[derive(Clone, Debug, Serialize)]
 pub struct PreflightView {
@@ -182,13 +215,23 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
     let c = &ctx.client;
     // Today's calendar entry needs the market's date, so it follows the clock; everything
     // else goes out alongside them.
-    let (account, positions, orders, (clock, today)) = tokio::try_join!(
+    let (account, positions, orders, recent, (clock, today)) = tokio::try_join!(
         async { c.account().await.context("cannot read the account") },
         async { c.positions().await.context("cannot read positions") },
         async {
             c.orders(&OrderQuery::default())
                 .await
                 .context("cannot read open orders")
+        },
+        async {
+            // Today's orders in every state, for the plan's fills: 30 hours back covers the
+            // New York day whatever this machine's zone.
+            let query = OrderQuery {
+                status: OrderStatusFilter::All,
+                after: Some(Utc::now() - chrono::Duration::hours(30)),
+                ..OrderQuery::default()
+            };
+            c.orders(&query).await.context("cannot read today's orders")
         },
         super::today::market_today(c),
     )?;
@@ -216,6 +259,7 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
             .map(|r| run_view(r, local_now))
             .collect(),
         preflight: preflight.as_ref().map(preflight_view),
+        plan: plan_view(ctx, today_date, &recent)?,
         health: Health {
             ok: problems.is_empty(),
             problems,
@@ -285,6 +329,42 @@ fn run_view(r: &RunRecord, now: DateTime<Utc>) -> RunView {
         age_secs: (now - r.started_at).num_seconds(),
         error: r.error.clone(),
     }
+}
+
+fn plan_view(
+    ctx: &JobContext,
+    session: SessionDate,
+    recent: &[Order],
+) -> anyhow::Result<Option<PlanView>> {
+    let Some(plan) = ctx.store.current_plan(session)? else {
+        return Ok(None);
+    };
+    let records = ctx.store.plan_orders(plan.id)?;
+    let orders = plan
+        .plan
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let at_alpaca = recent
+                .iter()
+                .find(|r| r.client_order_id == o.client_order_id.as_str());
+            PlannedOrderView {
+                symbol: o.symbol.clone(),
+                side: o.side.as_str(),
+                state: records.get(i).map_or(OrderState::Planned, |r| r.state),
+                alpaca_status: at_alpaca.map(|a| a.status.as_str().to_owned()),
+                filled_qty: at_alpaca.map_or(Decimal::ZERO, |a| a.filled_qty),
+                filled_avg_price: at_alpaca.and_then(|a| a.filled_avg_price).map(Money::new),
+                client_order_id: o.client_order_id.clone(),
+            }
+        })
+        .collect();
+    Ok(Some(PlanView {
+        revision: plan.plan.revision,
+        outcome: plan.outcome,
+        orders,
+    }))
 }
 
 fn preflight_view(p: &PreflightRecord) -> PreflightView {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::state::{AccountPatch, BarSet, Fault, OrderSeed, Shared, SimPosition};
-use super::trading::order_json;
+use super::trading::{order_json, position_json};
 
 /// Body of `POST /_ctl/clock`.
 #[derive(Debug, Deserialize)]
@@ -127,7 +127,9 @@ pub async fn now(State(s): State<Shared>) -> Response {
 }
 
 /// `POST /_ctl/open`: the opening cross. Moves the clock to today's regular open if it is
-/// earlier and routes every `accepted` order at the day's opening price; 200
+/// earlier, rolls the day (`last_equity` and each `lastday_price` from the latest recorded close,
+/// see [`super::orders::open_session`]) and routes every `accepted` order at the day's opening
+/// price; 200
 /// `{"now": …, "orders": [<order>, …]}` (the orders it touched), or 409 when today has no session
 /// left to open.
 pub async fn open(State(s): State<Shared>) -> Response {
@@ -143,5 +145,96 @@ pub async fn open(State(s): State<Shared>) -> Response {
             Json(serde_json::json!({ "message": message })),
         )
             .into_response(),
+    }
+}
+
+fn conflict(message: &str) -> Response {
+    (
+        StatusCode::CONFLICT,
+        Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
+}
+
+fn message(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "message": message }))).into_response()
+}
+
+/// `POST /_ctl/close`: the end of today's session (see [`super::orders::close_session`]): the
+/// clock moves to the regular close if earlier, `cls` orders meet the closing auction, open
+/// `day`/`opg`/`ioc`/`fok` orders expire, positions are marked to the closing prices and the
+/// day's closing equity is recorded; 200 `{"now": …, "orders": [<order>, …]}` (the orders it
+/// touched), or 409 when today has no session.
+pub async fn close(State(s): State<Shared>) -> Response {
+    let mut st = s.lock();
+    match super::orders::close_session(&mut st) {
+        Ok(orders) => Json(serde_json::json!({
+            "now": st.clock.now(),
+            "orders": orders.iter().map(order_json).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(m) => conflict(&m),
+    }
+}
+
+/// `POST /_ctl/fill` `{"client_order_id": "…", "qty": "N", "price": "P"}` (`price` optional;
+/// decimals as strings or numbers): a partial or final fill of an open order (see
+/// [`super::orders::manual_fill`]); 200 with the order, 404 for an unknown client order id, 409
+/// for an order that is not open or a sell the position cannot cover, 422 for a bad qty or price.
+pub async fn fill(State(s): State<Shared>, body: axum::body::Bytes) -> Response {
+    let Ok(serde_json::Value::Object(b)) = serde_json::from_slice(&body) else {
+        return message(StatusCode::BAD_REQUEST, "body must be a JSON object");
+    };
+    let dec = |key: &str| -> Result<Option<rust_decimal::Decimal>, String> {
+        match b.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(v)) => v.trim().parse().map(Some),
+            Some(serde_json::Value::Number(n)) => n.to_string().parse().map(Some),
+            Some(_) => return Err(format!("invalid {key}")),
+        }
+        .map_err(|_| format!("invalid {key}"))
+    };
+    let Some(cid) = b.get("client_order_id").and_then(|v| v.as_str()) else {
+        return message(StatusCode::BAD_REQUEST, "client_order_id is required");
+    };
+    let (qty, price) = match (dec("qty"), dec("price")) {
+        (Ok(Some(q)), Ok(p)) => (q, p),
+        (Ok(None), _) => return message(StatusCode::BAD_REQUEST, "qty is required"),
+        (Err(m), _) | (_, Err(m)) => return message(StatusCode::BAD_REQUEST, &m),
+    };
+    let filled = super::orders::manual_fill(&mut s.lock(), cid, qty, price);
+    match filled {
+        Ok(order) => Json(order_json(&order)).into_response(),
+        Err((status, m)) => message(status, &m),
+    }
+}
+
+/// Body of `POST /_ctl/positions/adjust`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionAdjust {
+    /// Ticker.
+    pub symbol: String,
+    /// The position's new quantity (`0` removes it).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: rust_decimal::Decimal,
+}
+
+/// `POST /_ctl/positions/adjust` `{"symbol": "SPY", "qty": "N"}`: sets one position's quantity
+/// without an order, as a trade elsewhere or a corporate action would (cash unchanged; see
+/// [`super::orders::adjust_position`]); 200 with the position in Alpaca's shape, or `null` when
+/// it is gone; 422 when refused.
+pub async fn adjust_position(
+    State(s): State<Shared>,
+    Json(body): Json<PositionAdjust>,
+) -> Response {
+    let mut st = s.lock();
+    match super::orders::adjust_position(&mut st, &body.symbol, body.qty) {
+        Ok(Some(p)) => {
+            let held = super::orders::qty_held_for_orders(&mut st, &p.symbol);
+            Json(position_json(&p, held)).into_response()
+        }
+        Ok(None) => Json(serde_json::Value::Null).into_response(),
+        Err(m) => message(StatusCode::UNPROCESSABLE_ENTITY, &m),
     }
 }

@@ -10,6 +10,7 @@ mod clock;
 mod conn;
 mod control;
 mod gate;
+mod history;
 mod market_data;
 mod orders;
 pub mod state;
@@ -27,7 +28,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use state::{
-    AccountPatch, BarSet, Fault, LoggedRequest, OrderSeed, Shared, SimOrder, SimPosition, SimState,
+    AccountPatch, BarSet, Fault, LoggedRequest, OrderSeed, Shared, SimActivity, SimOrder,
+    SimPosition, SimState,
 };
 
 /// The key id the fake accepts unless told otherwise.
@@ -64,6 +66,15 @@ pub fn router(shared: Shared) -> Router {
         .route("/v2/calendar", get(trading::calendar))
         .route("/v2/assets", get(trading::assets_list))
         .route("/v2/assets/{symbol}", get(trading::asset))
+        .route("/v2/account/activities", get(history::activities))
+        .route(
+            "/v2/account/activities/{activity_type}",
+            get(history::activities_of),
+        )
+        .route(
+            "/v2/account/portfolio/history",
+            get(history::portfolio_history),
+        )
         .route("/v2/positions", get(trading::positions))
         .route("/v2/positions/{symbol}", get(trading::position))
         .route(
@@ -91,6 +102,9 @@ pub fn router(shared: Shared) -> Router {
         .route("/_ctl/positions", put(control::set_positions))
         .route("/_ctl/orders", post(control::add_order))
         .route("/_ctl/open", post(control::open))
+        .route("/_ctl/close", post(control::close))
+        .route("/_ctl/fill", post(control::fill))
+        .route("/_ctl/positions/adjust", post(control::adjust_position))
         .route(
             "/_ctl/faults",
             post(control::add_fault).delete(control::clear_faults),
@@ -198,11 +212,75 @@ impl Sim {
     }
 
     /// The opening cross, as `POST /_ctl/open`: moves the clock to today's regular open if it is
-    /// earlier, then fills every `accepted` market order (and marketable limit) at the day's
-    /// opening price, oldest first. Returns the orders it touched; `Err` (409 over HTTP) when
-    /// today has no session or it has already closed.
+    /// earlier, rolls the day, then fills every `accepted` market order (and marketable limit) at
+    /// the day's opening price, oldest first. Returns the orders it touched; `Err` (409 over HTTP)
+    /// when today has no session or it has already closed.
+    ///
+    /// Rolling the day (once per session, after a [`Sim::close_session`] on an earlier session):
+    /// the account's `last_equity` becomes the latest recorded closing equity and each position's
+    /// `lastday_price` its mark at that close, so `equity − last_equity` is the day's P&L and
+    /// each position's `unrealized_intraday_pl` its share of it.
     pub fn open_session(&self) -> Result<Vec<SimOrder>, String> {
         orders::open_session(&mut self.shared.lock())
+    }
+
+    /// The end of today's regular session, as `POST /_ctl/close`.
+    ///
+    /// Moves the clock to today's regular close (New York date of the clock) if it is earlier;
+    /// past the close it stays put and the close is applied anyway (repeating it is harmless).
+    /// For orders placed before the close: `cls` orders meet the closing auction at the day's
+    /// closing price (market and marketable limits fill, other limits are canceled); every other
+    /// open `day`/`opg`/`ioc`/`fok` order (`accepted`, `new`, `partially_filled`, …) becomes
+    /// `expired` with `expired_at` = the close, keeping any partial fill; `gtc` orders stay open.
+    /// Then each position's `current_price` is marked to the session's bar close and the equity
+    /// at those marks is recorded as the day's closing equity (portfolio history's point, the
+    /// next open's `last_equity`). Returns the orders it touched; `Err` (409 over HTTP) when
+    /// today has no session.
+    pub fn close_session(&self) -> Result<Vec<SimOrder>, String> {
+        orders::close_session(&mut self.shared.lock())
+    }
+
+    /// A partial (or the final) fill of the open order `client_order_id`, as `POST /_ctl/fill`:
+    /// `qty` more shares at `price` (default: the current price, or a limit order's limit when the
+    /// market has not reached it). Status becomes `partially_filled` or `filled`,
+    /// `filled_avg_price` the weighted average, cash and position move as for any fill and a
+    /// FILL activity (`partial_fill` or `fill`) is recorded. Refused, changing nothing, for an
+    /// unknown or closed order, a notional order, a qty beyond what is left, a price through the
+    /// limit or a sell the position cannot cover.
+    pub fn fill(
+        &self,
+        client_order_id: &str,
+        qty: rust_decimal::Decimal,
+        price: Option<rust_decimal::Decimal>,
+    ) -> Result<SimOrder, String> {
+        orders::manual_fill(&mut self.shared.lock(), client_order_id, qty, price)
+            .map_err(|(_, m)| m)
+    }
+
+    /// Sets `symbol`'s position to `qty` shares without an order, as `POST
+    /// /_ctl/positions/adjust`: a trade made elsewhere or a corporate action. Cash is unchanged
+    /// and no activity is recorded; an existing position keeps its average entry and current
+    /// price, a new one opens at the current price (`lastday_price` the previous close), `0`
+    /// removes it.
+    ///
+    /// # Panics
+    /// On what the endpoint refuses with 422: a negative qty (the fake holds long positions
+    /// only) or a new position in a symbol with no price.
+    pub fn adjust_position(&self, symbol: &str, qty: rust_decimal::Decimal) {
+        if let Err(m) = orders::adjust_position(&mut self.shared.lock(), symbol, qty) {
+            panic!("adjust_position({symbol}, {qty}): {m}");
+        }
+    }
+
+    /// Every FILL activity recorded, in the order the executions happened.
+    pub fn activities(&self) -> Vec<SimActivity> {
+        self.shared.lock().activities.clone()
+    }
+
+    /// The closing equities recorded by [`Sim::close_session`], oldest first.
+    pub fn closing_equities(&self) -> Vec<(chrono::NaiveDate, rust_decimal::Decimal)> {
+        let st = self.shared.lock();
+        st.closes.iter().map(|(d, c)| (*d, c.equity)).collect()
     }
 
     /// Injects a fault.

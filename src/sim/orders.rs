@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::assets;
 use super::calendar;
 use super::market_data::price_now;
-use super::state::{SimOrder, SimPosition, SimState};
+use super::state::{DailyClose, SimActivity, SimOrder, SimPosition, SimState};
 
 /// An Alpaca error answer: status plus `{"code", "message", …context}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,13 +110,15 @@ fn ny_time(date: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
 }
 
 /// The regular session's `(open, close)` for the New York date of `now`, if it trades.
-fn session_bounds(now: DateTime<Utc>) -> Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
+pub(super) fn session_bounds(
+    now: DateTime<Utc>,
+) -> Option<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
     let today = now.with_timezone(&New_York).date_naive();
     let day = calendar::session(today)?;
     Some((today, ny_time(today, day.open), ny_time(today, day.close)))
 }
 
-fn session_open(now: DateTime<Utc>) -> bool {
+pub(super) fn session_open(now: DateTime<Utc>) -> bool {
     session_bounds(now).is_some_and(|(_, open, close)| now >= open && now < close)
 }
 
@@ -490,18 +492,30 @@ fn marketable(o: &SimOrder, price: Decimal) -> bool {
     }
 }
 
-/// Fills order `i` completely at `price`: order, position and cash move together.
-///
-/// Cash moves by qty × price rounded to the cent; equity stays cash + Σ qty × current price.
-/// A sell of more than is held at fill time (only possible for seeded orders) is rejected.
+/// Fills what is left of order `i` at `price` (for a notional order: notional / price shares).
 fn fill(st: &mut SimState, i: usize, price: Decimal, at: DateTime<Utc>) {
-    let (symbol, side, qty) = {
+    let qty = {
         let o = &st.orders[i];
-        let qty = match o.qty {
+        match o.qty {
             Some(q) => q - o.filled_qty,
             None => shares_for(o.notional.unwrap_or_default(), price),
-        };
-        (o.symbol.clone(), o.side.clone(), qty)
+        }
+    };
+    execute(st, i, qty, price, at);
+}
+
+/// One execution of `qty` shares of order `i` at `price`: order, position, cash and a FILL
+/// activity move together. The only place the fake changes books for a trade.
+///
+/// Cash moves by qty × price rounded to the cent (per execution); equity stays
+/// cash + Σ qty × current price. The order's `filled_avg_price` is the qty-weighted average of
+/// its executions; it ends `filled` when nothing is left (a notional order fills in one go),
+/// else `partially_filled`. A sell of more than is held at fill time (only possible for seeded
+/// orders) is rejected instead, and records nothing.
+fn execute(st: &mut SimState, i: usize, qty: Decimal, price: Decimal, at: DateTime<Utc>) {
+    let (symbol, side) = {
+        let o = &st.orders[i];
+        (o.symbol.clone(), o.side.clone())
     };
     let amount = cents(qty * price);
     let held = st.positions.iter().position(|p| p.symbol == symbol);
@@ -525,9 +539,7 @@ fn fill(st: &mut SimState, i: usize, price: Decimal, at: DateTime<Utc>) {
             Some(pi) => {
                 let p = &mut st.positions[pi];
                 let total = p.qty + qty;
-                p.avg_entry_price = ((p.qty * p.avg_entry_price + qty * price) / total)
-                    .round_dp_with_strategy(9, RoundingStrategy::MidpointAwayFromZero)
-                    .normalize();
+                p.avg_entry_price = weighted(p.avg_entry_price, p.qty, price, qty);
                 p.qty = total;
                 p.current_price = price;
             }
@@ -545,19 +557,191 @@ fn fill(st: &mut SimState, i: usize, price: Decimal, at: DateTime<Utc>) {
         }
     }
     let o = &mut st.orders[i];
+    o.filled_avg_price = Some(match o.filled_avg_price {
+        Some(avg) if !o.filled_qty.is_zero() => weighted(avg, o.filled_qty, price, qty),
+        _ => price,
+    });
     o.filled_qty += qty;
-    o.filled_avg_price = Some(price);
-    o.status = "filled".into();
+    let leaves = remaining(o);
+    o.status = if leaves.is_zero() {
+        "filled"
+    } else {
+        "partially_filled"
+    }
+    .into();
     o.updated_at = at;
+    let activity = SimActivity {
+        id: String::new(),
+        transaction_time: at,
+        fill_type: if leaves.is_zero() {
+            "fill"
+        } else {
+            "partial_fill"
+        }
+        .into(),
+        price,
+        qty,
+        side,
+        symbol,
+        leaves_qty: leaves,
+        cum_qty: o.filled_qty,
+        order_id: o.id.clone(),
+        order_status: o.status.clone(),
+    };
+    let uuid = st.next_activity_uuid();
+    st.activities.push(SimActivity {
+        id: format!("{}::{uuid}", at.format("%Y%m%d%H%M%S%3f")),
+        ..activity
+    });
 }
 
-/// `POST /_ctl/open`: moves the clock to today's regular open if it is earlier, then routes
-/// every `accepted` order, oldest first, against the day's opening price.
+/// The qty-weighted average of two lots, to 9 decimals.
+fn weighted(p1: Decimal, q1: Decimal, p2: Decimal, q2: Decimal) -> Decimal {
+    ((q1 * p1 + q2 * p2) / (q1 + q2))
+        .round_dp_with_strategy(9, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// `POST /_ctl/fill`: executes `qty` more shares of the open order `client_order_id`, as a
+/// partial (or the final) fill, through [`execute`].
+///
+/// The price defaults to the symbol's current price, or for a limit order the market has not
+/// reached, to its limit (the market touched it). A price through the limit, a qty beyond what is
+/// left, a notional order or a sell the position cannot cover is refused and changes nothing.
+pub fn manual_fill(
+    st: &mut SimState,
+    client_order_id: &str,
+    qty: Decimal,
+    price: Option<Decimal>,
+) -> Result<SimOrder, (StatusCode, String)> {
+    let unprocessable = |m: String| Err((StatusCode::UNPROCESSABLE_ENTITY, m));
+    let Some(i) = st
+        .orders
+        .iter()
+        .position(|o| o.client_order_id == client_order_id)
+    else {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("no order with client_order_id {client_order_id:?}"),
+        ));
+    };
+    let o = st.orders[i].clone();
+    if !o.is_open() {
+        return Err((
+            StatusCode::CONFLICT,
+            format!(
+                "order {client_order_id:?} is {}: only open orders fill",
+                o.status
+            ),
+        ));
+    }
+    if o.qty.is_none() {
+        return unprocessable(
+            "the fake fills notional orders only whole (at the open or on submission)".into(),
+        );
+    }
+    let left = remaining(&o);
+    if qty <= Decimal::ZERO || qty > left {
+        return unprocessable(format!(
+            "qty must be > 0 and at most the {} shares left",
+            dec(left)
+        ));
+    }
+    let now = st.clock.now();
+    let price = match (price, o.limit_price) {
+        (Some(p), _) if p <= Decimal::ZERO => return unprocessable("price must be > 0".into()),
+        (Some(p), Some(lp)) if (o.side == "buy" && p > lp) || (o.side == "sell" && p < lp) => {
+            return unprocessable(format!(
+                "price {} is through the {} limit {}",
+                dec(p),
+                o.side,
+                dec(lp)
+            ));
+        }
+        (Some(p), _) => p,
+        (None, limit) => match (current_price(st, &o.symbol, now), limit) {
+            (Some(p), _) if marketable(&o, p) => p,
+            (_, Some(lp)) => lp,
+            (Some(p), None) => p,
+            (None, None) => {
+                return unprocessable(format!("no price for {} yet", o.symbol));
+            }
+        },
+    };
+    if o.side == "sell" {
+        let held = st
+            .positions
+            .iter()
+            .find(|p| p.symbol == o.symbol)
+            .map_or(Decimal::ZERO, |p| p.qty);
+        if held < qty {
+            return Err((
+                StatusCode::CONFLICT,
+                format!("cannot sell {} {}: {} held", dec(qty), o.symbol, dec(held)),
+            ));
+        }
+    }
+    execute(st, i, qty, price, now);
+    Ok(st.orders[i].clone())
+}
+
+/// `POST /_ctl/positions/adjust`: sets `symbol`'s position to `qty` shares without an order or
+/// an activity, as a trade made elsewhere or a corporate action would; cash is unchanged.
+///
+/// An existing position keeps its average entry and current price; a new one opens at the
+/// current price (its `lastday_price` the previous close); `0` removes it. Negative quantities
+/// (shorts) are refused, as is a new position in a symbol with no price.
+pub fn adjust_position(
+    st: &mut SimState,
+    symbol: &str,
+    qty: Decimal,
+) -> Result<Option<SimPosition>, String> {
+    if qty < Decimal::ZERO {
+        return Err("the fake holds long positions only: qty must be >= 0".into());
+    }
+    let held = st.positions.iter().position(|p| p.symbol == symbol);
+    match held {
+        Some(pi) if qty.is_zero() => {
+            st.positions.remove(pi);
+            Ok(None)
+        }
+        None if qty.is_zero() => Ok(None),
+        Some(pi) => {
+            st.positions[pi].qty = qty;
+            Ok(Some(st.positions[pi].clone()))
+        }
+        None => {
+            let now = st.clock.now();
+            let Some(price) = current_price(st, symbol, now) else {
+                return Err(format!("no price for {symbol}: unknown symbol"));
+            };
+            let date = now.with_timezone(&New_York).date_naive();
+            let lastday_price = previous_close(st, symbol, date).unwrap_or(price);
+            let p = SimPosition {
+                symbol: symbol.to_owned(),
+                qty,
+                avg_entry_price: price,
+                current_price: price,
+                lastday_price,
+            };
+            st.positions.push(p.clone());
+            Ok(Some(p))
+        }
+    }
+}
+
+/// `POST /_ctl/open`: moves the clock to today's regular open if it is earlier, rolls the day,
+/// then routes every `accepted` order, oldest first, against the day's opening price.
+///
+/// Rolling the day (once per session, and only when [`close_session`] recorded an earlier
+/// close): the account's `last_equity` becomes the latest recorded closing equity and each
+/// position's `lastday_price` its mark at that close (positions not held then: the previous
+/// session's bar close), so equity − `last_equity` is the day's P&L, as on Alpaca.
 ///
 /// Market orders and marketable limits fill at the open; other limits rest as `new` (an `opg`
-/// limit that misses the auction is canceled); `cls` orders wait as `new` (the fake runs no
-/// closing auction). Returns the orders it touched, in that order; `Err` says why it could not
-/// open (no session today, or today's session already closed).
+/// limit that misses the auction is canceled); `cls` orders wait as `new` for the closing
+/// auction of [`close_session`]. Returns the orders it touched, in that order; `Err` says why it
+/// could not open (no session today, or today's session already closed).
 pub fn open_session(st: &mut SimState) -> Result<Vec<SimOrder>, String> {
     let now = st.clock.now();
     let Some((today, open, close)) = session_bounds(now) else {
@@ -575,6 +759,7 @@ pub fn open_session(st: &mut SimState) -> Result<Vec<SimOrder>, String> {
         let frozen = st.clock.frozen();
         st.clock.set(open, frozen);
     }
+    roll_day(st, today);
     let at = now.max(open);
     let mut touched = Vec::new();
     for i in 0..st.orders.len() {
@@ -602,6 +787,106 @@ pub fn open_session(st: &mut SimState) -> Result<Vec<SimOrder>, String> {
         }
         touched.push(st.orders[i].clone());
     }
+    Ok(touched)
+}
+
+/// The start of session `today`: `last_equity` and `lastday_price` from the latest recorded
+/// close before it (see [`open_session`]). Runs once per session date.
+fn roll_day(st: &mut SimState, today: NaiveDate) {
+    if st.rolled_for == Some(today) {
+        return;
+    }
+    st.rolled_for = Some(today);
+    let Some(last) = st.closes.range(..today).next_back().map(|(_, c)| c.clone()) else {
+        return;
+    };
+    st.account.last_equity = last.equity;
+    for pi in 0..st.positions.len() {
+        let symbol = st.positions[pi].symbol.clone();
+        let mark = match last.prices.get(&symbol) {
+            Some(p) => Some(*p),
+            None => previous_close(st, &symbol, today),
+        };
+        if let Some(p) = mark {
+            st.positions[pi].lastday_price = p;
+        }
+    }
+}
+
+/// `POST /_ctl/close`: the end of today's regular session (New York date of the clock).
+///
+/// Moves the clock to today's regular close if it is earlier (13:00 ET on early-close days);
+/// when the clock is already past the close it stays where it is and the close is applied
+/// anyway (idempotent: a second call changes nothing but the recorded books). Then, for orders
+/// placed before the close, oldest first:
+/// - `cls` orders meet the closing auction at the day's closing price: market orders and
+///   marketable limits fill, other limits are `canceled` (as `opg` orders missing the open);
+/// - every other open `day`, `opg`, `ioc` and `fok` order (`accepted`, `new`,
+///   `partially_filled`, …) ends `expired`, `expired_at` = the close, any partial fill kept;
+/// - `gtc` orders stay open.
+///
+/// Orders placed after the close (queued for the next session) are untouched. Each position is
+/// marked to the session's bar close, and the equity at those marks is recorded as the day's
+/// closing equity: portfolio history's data point, and the next [`open_session`]'s
+/// `last_equity`. Returns the orders it touched; `Err` (409 over HTTP) when today has no
+/// session.
+pub fn close_session(st: &mut SimState) -> Result<Vec<SimOrder>, String> {
+    let now = st.clock.now();
+    let Some((today, _open, close)) = session_bounds(now) else {
+        let today = now.with_timezone(&New_York).date_naive();
+        return Err(format!(
+            "no regular session on {today} (New York): the market is closed all day"
+        ));
+    };
+    if now < close {
+        let frozen = st.clock.frozen();
+        st.clock.set(close, frozen);
+    }
+    let mut touched = Vec::new();
+    for i in 0..st.orders.len() {
+        let o = &st.orders[i];
+        if !o.is_open() || o.created_at >= close {
+            continue;
+        }
+        let (tif, symbol) = (o.time_in_force.clone(), o.symbol.clone());
+        match tif.as_str() {
+            "cls" => {
+                let close_price = st
+                    .market
+                    .history(&symbol)
+                    .and_then(|h| h.iter().find(|b| b.date == today).map(|b| b.close));
+                match close_price {
+                    Some(p) if marketable(&st.orders[i], p) => fill(st, i, p, close),
+                    _ => {
+                        let o = &mut st.orders[i];
+                        o.status = "canceled".into();
+                        o.updated_at = close;
+                    }
+                }
+            }
+            "day" | "opg" | "ioc" | "fok" => {
+                let o = &mut st.orders[i];
+                o.status = "expired".into();
+                o.updated_at = close;
+            }
+            _ => continue,
+        }
+        touched.push(st.orders[i].clone());
+    }
+    let mut prices = std::collections::BTreeMap::new();
+    for pi in 0..st.positions.len() {
+        let symbol = st.positions[pi].symbol.clone();
+        let bar_close = st
+            .market
+            .history(&symbol)
+            .and_then(|h| h.iter().find(|b| b.date == today).map(|b| b.close));
+        if let Some(p) = bar_close {
+            st.positions[pi].current_price = p;
+        }
+        prices.insert(symbol, st.positions[pi].current_price);
+    }
+    let equity = st.equity();
+    st.closes.insert(today, DailyClose { equity, prices });
     Ok(touched)
 }
 

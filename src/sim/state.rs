@@ -55,8 +55,15 @@ pub struct SimState {
     windows: [VecDeque<Instant>; 2],
     /// Market data: known symbols, generated histories and corrected bars.
     pub market: SimMarket,
+    /// Account activities (FILL executions), in the order they happened.
+    pub activities: Vec<SimActivity>,
+    /// Closing books recorded by `POST /_ctl/close`, by session date (portfolio history).
+    pub closes: std::collections::BTreeMap<chrono::NaiveDate, DailyClose>,
+    /// The session whose open last rolled the day (`last_equity`, `lastday_price`).
+    pub rolled_for: Option<chrono::NaiveDate>,
     next_id: u64,
     next_seq: u64,
+    next_activity: u64,
 }
 
 impl SimState {
@@ -76,9 +83,20 @@ impl SimState {
             rate_window: Duration::from_secs(60),
             windows: [VecDeque::new(), VecDeque::new()],
             market: SimMarket::default(),
+            activities: Vec::new(),
+            closes: std::collections::BTreeMap::new(),
+            rolled_for: None,
             next_id: 1,
             next_seq: 1,
+            next_activity: 1,
         }
+    }
+
+    /// A fresh activity UUID: its own sequence, so activities never shift order ids.
+    pub fn next_activity_uuid(&mut self) -> String {
+        let n = self.next_activity;
+        self.next_activity += 1;
+        fake_uuid(0x0ac7_1e00, n)
     }
 
     /// A fresh id in UUID form, deterministic per fake.
@@ -348,6 +366,42 @@ impl SimOrder {
             "filled" | "canceled" | "expired" | "rejected" | "replaced"
         )
     }
+}
+
+/// One execution as `GET /v2/account/activities` reports it (`activity_type` `FILL`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SimActivity {
+    /// `<YYYYMMDDhhmmssmmm>::<uuid>` (UTC time of the execution).
+    pub id: String,
+    /// When it executed (fake clock).
+    pub transaction_time: DateTime<Utc>,
+    /// `fill` (the order is now filled) or `partial_fill`.
+    pub fill_type: String,
+    /// Execution price.
+    pub price: Decimal,
+    /// Shares in this execution.
+    pub qty: Decimal,
+    /// `buy` / `sell`.
+    pub side: String,
+    /// Ticker.
+    pub symbol: String,
+    /// Shares of the order still open after it.
+    pub leaves_qty: Decimal,
+    /// Shares of the order filled so far, this execution included.
+    pub cum_qty: Decimal,
+    /// The order's Alpaca id.
+    pub order_id: String,
+    /// The order's status after it: `filled` or `partially_filled`.
+    pub order_status: String,
+}
+
+/// The books at one session's close (`POST /_ctl/close`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DailyClose {
+    /// Cash plus positions marked at the session's closing prices.
+    pub equity: Decimal,
+    /// Each position's closing mark, by symbol (the next session's `lastday_price`).
+    pub prices: std::collections::BTreeMap<String, Decimal>,
 }
 
 /// A new order placed through the control API (`POST /_ctl/orders`), e.g. one placed by hand.

@@ -178,7 +178,7 @@ pub async fn asset(State(shared): State<Shared>, Path(symbol): Path<String>) -> 
 }
 
 /// A position in Alpaca's shape; `held` = shares committed to open sell orders.
-fn position_json(p: &SimPosition, held: Decimal) -> Value {
+pub(super) fn position_json(p: &SimPosition, held: Decimal) -> Value {
     let mv = p.qty * p.current_price;
     let cost = p.qty * p.avg_entry_price;
     let pl = mv - cost;

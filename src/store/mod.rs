@@ -7,8 +7,8 @@ mod lock;
 mod migrations;
 mod plans;
 mod preflights;
-mod snapshots;
 mod runs;
+mod snapshots;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,8 +21,8 @@ pub use error::StoreError;
 pub use lock::{LockError, LockHolder, StateLock};
 pub use plans::{OrderRecord, OrderState, PlanId, PlanRecord};
 pub use preflights::PreflightRecord;
-pub use snapshots::Snapshot;
 pub use runs::{RunFinish, RunId, RunRecord};
+pub use snapshots::Snapshot;
 
 /// The SQLite database in the state directory.
 #[derive(Debug)]

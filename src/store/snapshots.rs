@@ -64,7 +64,12 @@ impl Store {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, DateTime<Utc>>(1)?,
-                [r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?],
+                [
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ],
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
             ))
@@ -72,16 +77,27 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (date, taken_at, money, positions, fills) = row?;
-            let m = |i: usize| Decimal::from_str(&money[i]).map(Money::new).unwrap_or_default();
+            let m = |i: usize| {
+                Decimal::from_str(&money[i])
+                    .map(Money::new)
+                    .unwrap_or_default()
+            };
             out.push(Snapshot {
-                session_date: SessionDate::from_str(&date).map_err(|_| StoreError::Corrupt(format!("snapshot date {date:?}")))?,
+                session_date: SessionDate::from_str(&date)
+                    .map_err(|_| StoreError::Corrupt(format!("snapshot date {date:?}")))?,
                 taken_at,
                 equity: m(0),
                 cash: m(1),
                 last_equity: m(2),
                 day_pl: m(3),
-                positions: serde_json::from_str(&positions).map_err(|source| StoreError::Json { what: "positions", source })?,
-                fills: serde_json::from_str(&fills).map_err(|source| StoreError::Json { what: "fills", source })?,
+                positions: serde_json::from_str(&positions).map_err(|source| StoreError::Json {
+                    what: "positions",
+                    source,
+                })?,
+                fills: serde_json::from_str(&fills).map_err(|source| StoreError::Json {
+                    what: "fills",
+                    source,
+                })?,
             });
         }
         Ok(out)
@@ -89,7 +105,11 @@ impl Store {
 
     /// The latest snapshot of a session before `session`.
     pub fn snapshot_before(&self, session: SessionDate) -> Result<Option<Snapshot>, StoreError> {
-        Ok(self.snapshots()?.into_iter().rev().find(|s| s.session_date < session))
+        Ok(self
+            .snapshots()?
+            .into_iter()
+            .rev()
+            .find(|s| s.session_date < session))
     }
 
     /// How many snapshots exist for a session (0 or 1).

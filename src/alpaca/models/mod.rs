@@ -1,6 +1,7 @@
 //! Alpaca's JSON objects. Money and quantities are decimals parsed from Alpaca's strings.
 
 mod account;
+mod activity;
 mod asset;
 mod bar;
 mod calendar;
@@ -9,6 +10,7 @@ mod order;
 mod position;
 
 pub use account::Account;
+pub use activity::FillActivity;
 pub use asset::Asset;
 pub(crate) use bar::number as exact_number;
 pub use bar::{Bar, BarsPage};

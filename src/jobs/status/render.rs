@@ -57,7 +57,7 @@ pub fn render(r: &StatusReport) -> String {
             vec![
                 "Equity".into(),
                 a.equity.to_string(),
-                format!("day {}{pct}", a.day_change.signed()),
+                format!("day P&L {}{pct}", a.day_change.signed()),
             ],
             vec!["Cash".into(), a.cash.to_string(), String::new()],
             vec![
@@ -150,6 +150,55 @@ pub fn render(r: &StatusReport) -> String {
                 Align::Left,
             ],
         ));
+    }
+
+    if let Some(plan) = &r.plan {
+        let filled = plan
+            .orders
+            .iter()
+            .filter(|o| !o.filled_qty.is_zero())
+            .count();
+        let _ = writeln!(
+            out,
+            "\nToday's plan (revision {}, {}): {} order(s), {filled} with fills",
+            plan.revision,
+            plan.outcome,
+            plan.orders.len()
+        );
+        if !plan.orders.is_empty() {
+            let mut rows = vec![cells(&[
+                "SYMBOL",
+                "SIDE",
+                "AURORA",
+                "ALPACA",
+                "FILLED",
+                "AVG PRICE",
+            ])];
+            for o in &plan.orders {
+                rows.push(vec![
+                    o.symbol.to_string(),
+                    o.side.into(),
+                    serde_json::to_value(o.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    o.alpaca_status.clone().unwrap_or_else(|| "—".into()),
+                    o.filled_qty.normalize().to_string(),
+                    o.filled_avg_price.map_or("—".into(), |p| p.to_string()),
+                ]);
+            }
+            out.push_str(&table(
+                &rows,
+                &[
+                    Align::Left,
+                    Align::Left,
+                    Align::Left,
+                    Align::Left,
+                    Align::Right,
+                    Align::Right,
+                ],
+            ));
+        }
     }
 
     let _ = writeln!(out, "\nLast runs");
