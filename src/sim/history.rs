@@ -322,11 +322,14 @@ pub async fn portfolio_history(
             (back(e, p.unwrap_or(Period::Months(1))), e)
         }
     };
-    let mut points: Vec<(NaiveDate, Decimal)> = st
-        .closes
-        .range(lo..=hi)
-        .map(|(d, c)| (*d, c.equity))
-        .collect();
+    let mut points: Vec<(NaiveDate, Decimal)> = if lo <= hi {
+        st.closes
+            .range(lo..=hi)
+            .map(|(d, c)| (*d, c.equity))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let today = now.with_timezone(&New_York).date_naive();
     if session_open(now) && (lo..=hi).contains(&today) && !st.closes.contains_key(&today) {
         points.push((today, st.equity()));
