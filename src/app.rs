@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, FetchArgs, SimCommand};
-use crate::config::{Config, Sources};
+use crate::cli::{Cli, Command, FetchArgs, SimCommand, SystemdCommand};
+use crate::config::{self, Config, Sources};
 use crate::exit::{Exit, Usage};
 use crate::jobs::demo::DemoRequest;
 use crate::jobs::fetch::FetchRequest;
+use crate::jobs::systemd::InstallRequest;
 use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
 use crate::logging::{self, Verbosity};
@@ -82,6 +83,31 @@ pub fn run() -> anyhow::Result<Exit> {
                 }
             };
             let report = runtime.block_on(jobs::demo::run(&request, step))?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
+        Command::Systemd(SystemdCommand::Install(args)) => {
+            let report = jobs::systemd::install(&InstallRequest {
+                bin: args.bin.clone(),
+                unit_dir: args.dir.unit_dir.clone(),
+                no_enable: args.no_enable,
+                dry_run: args.dry_run,
+            })?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
+        Command::Systemd(SystemdCommand::Uninstall(dir)) => {
+            let report = jobs::systemd::uninstall(dir.unit_dir.as_deref())?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
+        Command::Alert(args) => {
+            let env = |name: &str| std::env::var(name).ok();
+            let webhook = config::lookup(&sources, &env, "AURORA_ALERT_WEBHOOK")?
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| config::url_var("AURORA_ALERT_WEBHOOK", &v))
+                .transpose()?;
+            let report = runtime.block_on(jobs::alert::run(&args.unit, webhook))?;
             print_report(&cli, &report)?;
             Ok(report.exit())
         }

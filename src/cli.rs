@@ -98,9 +98,68 @@ aurora demo --days 3 --state-dir /tmp/aurora-demo"
     )]
     Demo(DemoArgs),
 
+    /// Install or remove the systemd user units and timers that run Aurora's daily cycle.
+    #[command(subcommand)]
+    Systemd(SystemdCommand),
+
+    /// Post a failure alert for a unit to AURORA_ALERT_WEBHOOK (what OnFailure= runs).
+    #[command(
+        after_help = "The webhook (a Slack-, Discord- or ntfy-style URL) comes from the environment \
+or the env file. Without one, it says so and exits 0.\n\nExample:\n  aurora alert --unit paper-trading.service"
+    )]
+    Alert(AlertArgs),
+
     /// The fake Alpaca used by tests and demos.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+/// Subcommands of `aurora systemd`.
+#[derive(Debug, Subcommand)]
+pub enum SystemdCommand {
+    /// Write the units into the user unit directory, reload systemd and enable the timers.
+    #[command(
+        after_help = "A different existing file is backed up (NAME.bak-TIMESTAMP), never silently \
+overwritten.\n\nExamples:\n  aurora systemd install\n  aurora systemd install --dry-run\n  \
+aurora systemd install --bin /usr/local/bin/aurora --no-enable"
+    )]
+    Install(InstallArgs),
+    /// Disable the timers and remove the unit files install wrote.
+    #[command(after_help = "Example:\n  aurora systemd uninstall")]
+    Uninstall(UnitDirArg),
+}
+
+/// Arguments of `aurora systemd install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The aurora binary the units run (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub bin: Option<PathBuf>,
+    /// Where the units go (default: ~/.config/systemd/user).
+    #[command(flatten)]
+    pub dir: UnitDirArg,
+    /// Write and reload, but leave the timers disabled.
+    #[arg(long)]
+    pub no_enable: bool,
+    /// Print what would be written; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The unit directory.
+#[derive(Debug, Args)]
+pub struct UnitDirArg {
+    /// User unit directory (default: ~/.config/systemd/user).
+    #[arg(long, value_name = "DIR")]
+    pub unit_dir: Option<PathBuf>,
+}
+
+/// Arguments of `aurora alert`.
+#[derive(Debug, Args)]
+pub struct AlertArgs {
+    /// The unit that failed (systemd passes it as %i).
+    #[arg(long, value_name = "NAME")]
+    pub unit: String,
 }
 
 /// Arguments of `aurora demo`.

@@ -165,6 +165,43 @@ impl Config {
     }
 }
 
+/// One variable from the environment or, failing that, the env file (permission-checked), for
+/// commands that need no Alpaca keys (`alert`).
+pub fn lookup(
+    sources: &Sources,
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(v) = env(name) {
+        return Ok(Some(v));
+    }
+    let path = match &sources.env_file {
+        Some(p) => p.clone(),
+        None => env("HOME")
+            .map(|h| PathBuf::from(h).join(".config/paper-trading.env"))
+            .ok_or(ConfigError::NoHome { flag: "env-file" })?,
+    };
+    Ok(env_file::read(&path)?.get(name).map(str::to_owned))
+}
+
+/// A URL from a variable, checked.
+pub fn url_var(name: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value.trim()).map_err(|e| ConfigError::BadUrl {
+        name,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(url)
+    } else {
+        Err(ConfigError::BadUrl {
+            name,
+            value: value.to_owned(),
+            reason: "expected http(s)://".into(),
+        })
+    }
+}
+
 /// `APCA_API_BASE_URL`, or its old alias `BROKER_ENDPOINT`; they must agree when both are set.
 fn trading_url(base: Option<String>, broker: Option<String>) -> Result<Url, ConfigError> {
     let base = base

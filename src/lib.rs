@@ -16,4 +16,6 @@ pub mod progress;
 pub mod sim;
 pub mod store;
 pub mod strategy;
+pub mod systemctl;
 pub mod types;
+pub mod units;

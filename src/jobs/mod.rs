@@ -1,5 +1,6 @@
 //! One module per subcommand. Jobs do the I/O; they return reports that `app` renders.
 
+pub mod alert;
 pub mod demo;
 pub mod eod;
 pub mod fetch;
@@ -7,6 +8,7 @@ pub mod preflight;
 mod runner;
 pub mod sim;
 pub mod status;
+pub mod systemd;
 mod table;
 mod today;
 pub mod trade;

@@ -17,6 +17,7 @@ use crate::exit::Exit;
 use crate::market::Today;
 use crate::store::OrderState;
 use crate::store::{PreflightRecord, RunRecord};
+use crate::systemctl::{self, TimerState};
 use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
 
 /// Everything status shows; `--json` prints exactly this.
@@ -36,6 +37,8 @@ pub struct StatusReport {
     pub preflight: Option<PreflightView>,
     /// Today's plan and what became of its orders so far.
     pub plan: Option<PlanView>,
+    /// The paper timers, from `systemctl --user`.
+    pub timers: TimersView,
     /// Health verdict.
     pub health: Health,
 }
@@ -169,6 +172,17 @@ pub struct PlannedOrderView {
     pub client_order_id: ClientOrderId,
 }
 
+/// The paper timers.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimersView {
+    /// Whether systemd could be asked.
+    pub reachable: bool,
+    /// Why not, when not.
+    pub problem: Option<String>,
+    /// Each timer.
+    pub timers: Vec<TimerState>,
+}
+
 /// Today's preflight verdict.
 #[derive(Clone, Debug, Serialize)]
 pub struct PreflightView {
@@ -215,6 +229,11 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
     let c = &ctx.client;
     // Today's calendar entry needs the market's date, so it follows the clock; everything
     // else goes out alongside them.
+    // systemctl is a blocking child process: ask it on the blocking pool, alongside the requests.
+    let timers = tokio::task::spawn_blocking(|| {
+        let names: Vec<&str> = crate::units::timers().collect();
+        systemctl::timers(&names)
+    });
     let (account, positions, orders, recent, (clock, today)) = tokio::try_join!(
         async { c.account().await.context("cannot read the account") },
         async { c.positions().await.context("cannot read positions") },
@@ -260,6 +279,23 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
             .collect(),
         preflight: preflight.as_ref().map(preflight_view),
         plan: plan_view(ctx, today_date, &recent)?,
+        timers: match timers.await {
+            Ok(Ok(timers)) => TimersView {
+                reachable: true,
+                problem: None,
+                timers,
+            },
+            Ok(Err(e)) => TimersView {
+                reachable: false,
+                problem: Some(e.reason),
+                timers: Vec::new(),
+            },
+            Err(e) => TimersView {
+                reachable: false,
+                problem: Some(e.to_string()),
+                timers: Vec::new(),
+            },
+        },
         health: Health {
             ok: problems.is_empty(),
             problems,

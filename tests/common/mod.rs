@@ -136,6 +136,8 @@ impl Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_aurora"));
         cmd.env_clear()
             .env("HOME", home)
+            // No user manager in tests: a missing systemctl, unless a test brings a stand-in.
+            .env("AURORA_SYSTEMCTL", "/nonexistent/systemctl")
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .current_dir(home)
             .stdin(Stdio::null());

@@ -234,6 +234,25 @@ pub fn render(r: &StatusReport) -> String {
         out.push_str(&table(&rows, &[Align::Left, Align::Left, Align::Left]));
     }
 
+    let _ = writeln!(out, "\nTimers");
+    if r.timers.reachable {
+        for t in &r.timers.timers {
+            let mark = if t.active == "active" { "✅" } else { "❌" };
+            let next = t
+                .next
+                .as_deref()
+                .map(|n| format!(" (next: {n})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {mark} {}: {}{next}", t.unit, t.active);
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "  systemd is not reachable, so the timers are not shown ({})",
+            r.timers.problem.as_deref().unwrap_or("unknown reason")
+        );
+    }
+
     if r.health.ok {
         let _ = writeln!(out, "\nHealth: ✅ healthy");
     } else {
