@@ -5,12 +5,11 @@
 mod common;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use aurora::sim::state::BarSet;
-use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
 use chrono::{DateTime, NaiveDate, Utc};
 use common::World;
+use common::api::{Api, assert_books_balance, dv};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -34,82 +33,20 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 /// Field → decimal, for string decimals in Trading API JSON.
-fn dv(v: &Value) -> Decimal {
-    d(v.as_str()
-        .unwrap_or_else(|| panic!("not a string decimal: {v}")))
-}
-
-/// A raw client for the fake's Trading and control APIs.
-struct Api<'a> {
-    w: &'a World,
-    c: reqwest::blocking::Client,
-}
-
-impl Api<'_> {
-    fn new(w: &World) -> Api<'_> {
-        let c = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
-        Api { w, c }
-    }
-
-    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .c
-            .request(method, format!("{}{path}", self.w.base()))
-            .header("APCA-API-KEY-ID", DEFAULT_KEY)
-            .header("APCA-API-SECRET-KEY", DEFAULT_SECRET);
-        if let Some(b) = body {
-            req = req.json(&b);
+/// Every activity, following `page_token` with pages of `size` until a short page.
+fn all_activities(api: &Api, query: &str, size: usize) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    loop {
+        let mut path = format!("/v2/account/activities?{query}&page_size={size}");
+        if let Some(last) = out.last() {
+            path.push_str(&format!("&page_token={}", last["id"].as_str().unwrap()));
         }
-        let r = req.send().unwrap();
-        let status = r.status().as_u16();
-        let text = r.text().unwrap();
-        let v = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text:?}"));
-        (status, v)
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, None)
-    }
-
-    fn ok(&self, path: &str) -> Value {
-        let (status, v) = self.get(path);
-        assert_eq!(status, 200, "{path}: {v}");
-        v
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body))
-    }
-
-    fn order(&self, body: Value) -> Value {
-        let (status, o) = self.post("/v2/orders", body);
-        assert_eq!(status, 200, "{o}");
-        o
-    }
-
-    fn account(&self) -> Value {
-        self.ok("/v2/account")
-    }
-
-    /// Every activity, following `page_token` with pages of `size` until a short page.
-    fn all_activities(&self, query: &str, size: usize) -> Vec<Value> {
-        let mut out: Vec<Value> = Vec::new();
-        loop {
-            let mut path = format!("/v2/account/activities?{query}&page_size={size}");
-            if let Some(last) = out.last() {
-                path.push_str(&format!("&page_token={}", last["id"].as_str().unwrap()));
-            }
-            let page = self.ok(&path);
-            let page = page.as_array().unwrap();
-            assert!(page.len() <= size);
-            out.extend(page.iter().cloned());
-            if page.len() < size {
-                return out;
-            }
+        let page = api.ok(&path);
+        let page = page.as_array().unwrap();
+        assert!(page.len() <= size);
+        out.extend(page.iter().cloned());
+        if page.len() < size {
+            return out;
         }
     }
 }
@@ -143,30 +80,6 @@ fn market(side: &str, symbol: &str, qty: &str) -> Value {
 fn limit(side: &str, symbol: &str, qty: &str, price: &str, tif: &str, cid: &str) -> Value {
     json!({"symbol": symbol, "qty": qty, "side": side, "type": "limit", "limit_price": price,
         "time_in_force": tif, "client_order_id": cid})
-}
-
-/// equity = cash + Σ market_value, and market_value = qty × current_price, as the API reports.
-fn assert_books_balance(api: &Api) {
-    let account = api.account();
-    let positions = api.ok("/v2/positions");
-    let lmv: Decimal = positions
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            assert_eq!(
-                dv(&p["market_value"]),
-                dv(&p["qty"]) * dv(&p["current_price"])
-            );
-            dv(&p["market_value"])
-        })
-        .sum();
-    assert_eq!(
-        dv(&account["equity"]).round_dp(2),
-        (dv(&account["cash"]) + lmv).round_dp(2),
-        "{account}"
-    );
-    assert_eq!(dv(&account["long_market_value"]), lmv);
 }
 
 /// Every key of a FILL activity, all numerics strings.
@@ -377,17 +290,17 @@ fn activities_page_with_page_token_and_filter_by_date_and_time() {
         ids(second.as_array().unwrap()),
         [recorded[2].clone(), recorded[1].clone()]
     );
-    let desc = api.all_activities("direction=desc", 2);
+    let desc = all_activities(&api, "direction=desc", 2);
     let mut expected = recorded.clone();
     expected.reverse();
     assert_eq!(ids(&desc), expected);
     assert_eq!(
-        ids(&api.all_activities("direction=asc", 2)),
+        ids(&all_activities(&api, "direction=asc", 2)),
         recorded,
         "oldest first"
     );
     // A full last page needs one more, empty, request.
-    assert_eq!(ids(&api.all_activities("direction=asc", 5)), recorded);
+    assert_eq!(ids(&all_activities(&api, "direction=asc", 5)), recorded);
     // page_size is capped at 100.
     assert_eq!(
         api.ok("/v2/account/activities?page_size=500")

@@ -10,6 +10,7 @@ use std::time::Duration;
 use aurora::sim::state::{AccountPatch, BarSet, FaultAction, OrderSeed, SimPosition};
 use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
 use common::World;
+use common::api::{Api, assert_books_balance, dv, http};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -23,70 +24,6 @@ const MONDAY: &str = "2026-11-30";
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
-}
-
-/// Field → decimal, for string decimals in Trading API JSON.
-fn dv(v: &Value) -> Decimal {
-    d(v.as_str()
-        .unwrap_or_else(|| panic!("not a string decimal: {v}")))
-}
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// A raw Trading API client for one world.
-struct Api<'a> {
-    w: &'a World,
-    c: reqwest::blocking::Client,
-}
-
-impl Api<'_> {
-    fn new(w: &World) -> Api<'_> {
-        Api { w, c: http() }
-    }
-
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, String) {
-        let mut req = self
-            .c
-            .request(method, format!("{}{path}", self.w.base()))
-            .header("APCA-API-KEY-ID", DEFAULT_KEY)
-            .header("APCA-API-SECRET-KEY", DEFAULT_SECRET);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().unwrap();
-        let status = r.status().as_u16();
-        (status, r.text().unwrap())
-    }
-
-    fn json(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let (status, text) = self.send(method, path, body);
-        let v = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text:?}"));
-        (status, v)
-    }
-
-    fn post(&self, body: Value) -> (u16, Value) {
-        self.json(reqwest::Method::POST, "/v2/orders", Some(body))
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        self.json(reqwest::Method::GET, path, None)
-    }
-
-    fn delete(&self, path: &str) -> (u16, String) {
-        self.send(reqwest::Method::DELETE, path, None)
-    }
-
-    fn account(&self) -> Value {
-        let (status, a) = self.get("/v2/account");
-        assert_eq!(status, 200);
-        a
-    }
 }
 
 /// A session bar with known prices: the fake's price moves linearly from open to close.
@@ -254,7 +191,7 @@ fn validation_errors_match_alpaca_and_store_nothing() {
         ),
     ];
     for (body, status, code, message) in cases {
-        let (got, err) = api.post(body.clone());
+        let (got, err) = api.post("/v2/orders", body.clone());
         assert_eq!(
             (got, &err),
             (status, &json!({"code": code, "message": message})),
@@ -262,9 +199,12 @@ fn validation_errors_match_alpaca_and_store_nothing() {
         );
     }
     // 128 characters is fine; whole BRK.A shares are fine.
-    let (status, o) = api.post(with(json!({"client_order_id": "y".repeat(128)})));
+    let (status, o) = api.post(
+        "/v2/orders",
+        with(json!({"client_order_id": "y".repeat(128)})),
+    );
     assert_eq!(status, 200, "{o}");
-    let (status, o) = api.post(with(json!({"symbol": "BRK.A"})));
+    let (status, o) = api.post("/v2/orders", with(json!({"symbol": "BRK.A"})));
     assert_eq!(status, 200, "{o}");
     assert_eq!(w.sim.orders().len(), 2, "refused requests store nothing");
 }
@@ -279,7 +219,7 @@ fn opg_window_is_0928_to_1900_new_york() {
         ("2026-12-01T00:00:00Z", true),  // 19:00 ET
     ] {
         let w = world(now);
-        let (status, body) = Api::new(&w).post(opg.clone());
+        let (status, body) = Api::new(&w).post("/v2/orders", opg.clone());
         assert_eq!(status == 200, ok, "{now}: {status} {body}");
         if ok {
             assert_eq!(body["status"], "accepted", "{now}");
@@ -297,7 +237,7 @@ fn insufficient_buying_power_counts_open_buy_orders() {
         buying_power: Some(d("1000")),
         ..AccountPatch::default()
     });
-    let (status, err) = api.post(market_buy("SPY", "3"));
+    let (status, err) = api.post("/v2/orders", market_buy("SPY", "3"));
     assert_eq!(status, 403);
     assert_eq!(
         err,
@@ -305,19 +245,28 @@ fn insufficient_buying_power_counts_open_buy_orders() {
                "buying_power": "1000", "cost_basis": "1500.9"})
     );
     // A resting limit buy (2 × 300) holds 600 of the 1000.
-    let (status, resting) = api.post(json!({"symbol": "SPY", "qty": "2", "side": "buy",
-        "type": "limit", "limit_price": "300", "time_in_force": "day"}));
+    let (status, resting) = api.post(
+        "/v2/orders",
+        json!({"symbol": "SPY", "qty": "2", "side": "buy",
+        "type": "limit", "limit_price": "300", "time_in_force": "day"}),
+    );
     assert_eq!((status, resting["status"].as_str()), (200, Some("new")));
-    let (status, err) = api.post(market_buy("SPY", "1"));
+    let (status, err) = api.post("/v2/orders", market_buy("SPY", "1"));
     assert_eq!(status, 403);
     assert_eq!(err["buying_power"], "400");
     assert_eq!(err["cost_basis"], "500.3");
     // Notional orders cost their notional.
-    let (status, err) = api.post(json!({"symbol": "QQQ", "notional": "400.01", "side": "buy",
-        "type": "market", "time_in_force": "day"}));
+    let (status, err) = api.post(
+        "/v2/orders",
+        json!({"symbol": "QQQ", "notional": "400.01", "side": "buy",
+        "type": "market", "time_in_force": "day"}),
+    );
     assert_eq!((status, &err["cost_basis"]), (403, &json!("400.01")));
-    let (status, _) = api.post(json!({"symbol": "QQQ", "notional": "400", "side": "buy",
-        "type": "market", "time_in_force": "day"}));
+    let (status, _) = api.post(
+        "/v2/orders",
+        json!({"symbol": "QQQ", "notional": "400", "side": "buy",
+        "type": "market", "time_in_force": "day"}),
+    );
     assert_eq!(status, 200);
     assert_eq!(w.sim.orders().len(), 2);
 }
@@ -334,8 +283,11 @@ fn selling_more_than_available_is_refused() {
         lastday_price: d("499"),
     }]);
     // A resting sell limit holds 4 shares.
-    let (status, resting) = api.post(json!({"symbol": "SPY", "qty": "4", "side": "sell",
-        "type": "limit", "limit_price": "600", "time_in_force": "gtc"}));
+    let (status, resting) = api.post(
+        "/v2/orders",
+        json!({"symbol": "SPY", "qty": "4", "side": "sell",
+        "type": "limit", "limit_price": "600", "time_in_force": "gtc"}),
+    );
     assert_eq!((status, resting["status"].as_str()), (200, Some("new")));
     let (_, pos) = api.get("/v2/positions/SPY");
     assert_eq!(
@@ -344,7 +296,7 @@ fn selling_more_than_available_is_refused() {
     );
 
     let sell = |symbol: &str, qty: &str| json!({"symbol": symbol, "qty": qty, "side": "sell", "type": "market", "time_in_force": "day"});
-    let (status, err) = api.post(sell("SPY", "7"));
+    let (status, err) = api.post("/v2/orders", sell("SPY", "7"));
     assert_eq!(status, 403);
     assert_eq!(err["code"], 40310000);
     assert_eq!(
@@ -359,13 +311,13 @@ fn selling_more_than_available_is_refused() {
         ),
         (&json!("6"), &json!("10"), &json!("4"))
     );
-    let (status, err) = api.post(sell("QQQ", "1"));
+    let (status, err) = api.post("/v2/orders", sell("QQQ", "1"));
     assert_eq!(status, 403);
     assert_eq!(
         err["message"],
         "insufficient qty available for order (requested: 1, available: 0)"
     );
-    let (status, filled) = api.post(sell("SPY", "6"));
+    let (status, filled) = api.post("/v2/orders", sell("SPY", "6"));
     assert_eq!((status, filled["status"].as_str()), (200, Some("filled")));
     assert_eq!(w.sim.orders().len(), 2);
 }
@@ -376,14 +328,14 @@ fn client_order_ids_are_unique_forever() {
     let api = Api::new(&w);
     let mut body = market_buy("SPY", "1");
     body["client_order_id"] = json!("aurora-2026-11-30-SPY-buy-1");
-    let (status, first) = api.post(body.clone());
+    let (status, first) = api.post("/v2/orders", body.clone());
     assert_eq!((status, first["status"].as_str()), (200, Some("accepted")));
     let dup = json!({"code": 40010001, "message": "client_order_id must be unique"});
-    assert_eq!(api.post(body.clone()), (422, dup.clone()));
+    assert_eq!(api.post("/v2/orders", body.clone()), (422, dup.clone()));
     let (status, _) = api.delete(&format!("/v2/orders/{}", first["id"].as_str().unwrap()));
     assert_eq!(status, 204);
     assert_eq!(
-        api.post(body.clone()),
+        api.post("/v2/orders", body.clone()),
         (422, dup.clone()),
         "even after cancel"
     );
@@ -400,49 +352,25 @@ fn client_order_ids_are_unique_forever() {
         status: "rejected".into(),
     });
     body["client_order_id"] = json!("was-rejected");
-    assert_eq!(api.post(body.clone()), (422, dup));
+    assert_eq!(api.post("/v2/orders", body.clone()), (422, dup));
     body["client_order_id"] = json!("refused-first");
     body["side"] = json!("hold");
-    assert_eq!(api.post(body.clone()).0, 422);
+    assert_eq!(api.post("/v2/orders", body.clone()).0, 422);
     body["side"] = json!("buy");
-    assert_eq!(api.post(body).0, 200);
+    assert_eq!(api.post("/v2/orders", body).0, 200);
 
     // Without a client id the fake makes up a UUID.
-    let (_, o) = api.post(market_buy("SPY", "1"));
+    let (_, o) = api.post("/v2/orders", market_buy("SPY", "1"));
     let cid = o["client_order_id"].as_str().unwrap();
     assert_eq!(cid.len(), 36, "{cid}");
     assert_ne!(cid, o["id"].as_str().unwrap());
-}
-
-/// equity = cash + Σ market_value, to the cent, in what the API reports.
-fn assert_books_balance(api: &Api) {
-    let account = api.account();
-    let (_, positions) = api.get("/v2/positions");
-    let lmv: Decimal = positions
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            assert_eq!(
-                dv(&p["market_value"]),
-                dv(&p["qty"]) * dv(&p["current_price"])
-            );
-            dv(&p["market_value"])
-        })
-        .sum();
-    assert_eq!(
-        dv(&account["equity"]).round_dp(2),
-        (dv(&account["cash"]) + lmv).round_dp(2),
-        "{account}"
-    );
-    assert_eq!(dv(&account["long_market_value"]), lmv);
 }
 
 #[test]
 fn in_session_orders_fill_at_once_and_the_books_balance() {
     let w = world(MON_1000_ET);
     let api = Api::new(&w);
-    let (status, o) = api.post(market_buy("SPY", "3"));
+    let (status, o) = api.post("/v2/orders", market_buy("SPY", "3"));
     assert_eq!(status, 200);
     for key in ORDER_KEYS {
         assert!(o.get(*key).is_some(), "order lacks {key}: {o}");
@@ -458,6 +386,7 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
     // Two hours later SPY is at 501.50: another share, and the average entry is weighted.
     w.sim.set_clock(MON_1200_ET.parse().unwrap(), true);
     let (_, o) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": 1, "side": "buy", "type": "limit",
         "limit_price": 502, "time_in_force": "day", "order_class": "simple"}),
     );
@@ -474,6 +403,7 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
 
     // A limit below the market rests; a sell limit at or under it fills.
     let (_, resting) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": "1", "side": "buy", "type": "limit",
         "limit_price": "501.49", "time_in_force": "day"}),
     );
@@ -482,6 +412,7 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
         (&json!("new"), &json!("0"))
     );
     let (_, sold) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": "2", "side": "sell", "type": "limit",
         "limit_price": "501.50", "time_in_force": "day"}),
     );
@@ -498,8 +429,11 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
     assert_books_balance(&api);
 
     // $1,000 of QQQ at 401.50: 9-decimal shares, cash down by the notional to the cent.
-    let (_, n) = api.post(json!({"symbol": "QQQ", "notional": "1000", "side": "buy",
-        "type": "market", "time_in_force": "day"}));
+    let (_, n) = api.post(
+        "/v2/orders",
+        json!({"symbol": "QQQ", "notional": "1000", "side": "buy",
+        "type": "market", "time_in_force": "day"}),
+    );
     let shares = (d("1000") / d("401.5")).round_dp(9);
     assert_eq!(n["status"], "filled");
     assert_eq!(n["qty"], Value::Null);
@@ -513,6 +447,7 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
 
     // Selling everything removes the position and returns the proceeds.
     let (_, all) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": "2", "side": "sell", "type": "market",
         "time_in_force": "day"}),
     );
@@ -535,16 +470,19 @@ fn in_session_orders_fill_at_once_and_the_books_balance() {
 fn orders_queue_while_closed_and_fill_at_the_open() {
     let w = world(MON_0900_ET);
     let api = Api::new(&w);
-    let (_, market) = api.post(market_buy("SPY", "2"));
+    let (_, market) = api.post("/v2/orders", market_buy("SPY", "2"));
     let (_, opg) = api.post(
+        "/v2/orders",
         json!({"symbol": "QQQ", "qty": "1", "side": "buy", "type": "market",
         "time_in_force": "opg"}),
     );
     let (_, low) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": "1", "side": "buy", "type": "limit",
         "limit_price": "499.99", "time_in_force": "day"}),
     );
     let (_, high) = api.post(
+        "/v2/orders",
         json!({"symbol": "SPY", "qty": "1", "side": "buy", "type": "limit",
         "limit_price": "505", "time_in_force": "gtc"}),
     );
@@ -648,7 +586,7 @@ fn orders_are_read_by_id_and_by_client_order_id() {
     let api = Api::new(&w);
     let mut body = market_buy("SPY", "1");
     body["client_order_id"] = json!("cid-1");
-    let (_, placed) = api.post(body);
+    let (_, placed) = api.post("/v2/orders", body);
     let id = placed["id"].as_str().unwrap();
 
     assert_eq!(api.get(&format!("/v2/orders/{id}")), (200, placed.clone()));
@@ -688,7 +626,7 @@ fn cancel_one_and_cancel_all() {
     let api = Api::new(&w);
     let ids: Vec<String> = (0..3)
         .map(|_| {
-            let (_, o) = api.post(market_buy("SPY", "1"));
+            let (_, o) = api.post("/v2/orders", market_buy("SPY", "1"));
             o["id"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -734,7 +672,7 @@ fn cancel_one_and_cancel_all() {
 
     // A filled order is not cancelable either.
     w.sim.set_clock(MON_1000_ET.parse().unwrap(), true);
-    let (_, filled) = api.post(market_buy("SPY", "1"));
+    let (_, filled) = api.post("/v2/orders", market_buy("SPY", "1"));
     assert_eq!(filled["status"], "filled");
     assert_eq!(
         api.json(
@@ -778,7 +716,7 @@ fn accept_then_drop_places_the_order_but_never_answers() {
         (&json!("accepted"), &json!("2"))
     );
     assert_eq!(
-        api.post(body).0,
+        api.post("/v2/orders", body).0,
         422,
         "resubmitting is refused as a duplicate"
     );
@@ -801,7 +739,7 @@ fn accept_then_drop_places_the_order_but_never_answers() {
             .send()
             .is_err()
     );
-    assert_eq!(api.post(market_buy("SPY", "1")).0, 200);
+    assert_eq!(api.post("/v2/orders", market_buy("SPY", "1")).0, 200);
     assert_eq!(w.sim.orders().len(), 3);
 
     // On the wire: not one byte of a status line comes back before the connection closes.
