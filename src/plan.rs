@@ -44,6 +44,16 @@ pub enum Size {
     Notional(Money),
 }
 
+impl Size {
+    /// `(qty, notional)`: exactly one is `Some`, as Alpaca's order body wants.
+    pub fn split(self) -> (Option<Decimal>, Option<Money>) {
+        match self {
+            Size::Qty(q) => (Some(q), None),
+            Size::Notional(n) => (None, Some(n)),
+        }
+    }
+}
+
 /// One order the plan wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedOrder {

@@ -385,3 +385,45 @@ fn alpaca_unreachable_exits_75() {
         .code(75)
         .stderr_has("cannot reach Alpaca");
 }
+
+#[test]
+fn a_broker_outage_on_submit_is_temporary_and_the_next_run_finishes() {
+    let w = world();
+    // Every send of the first run fails: three tries per order, then exit 75 for systemd to retry.
+    w.fault(
+        "POST",
+        "/v2/orders",
+        9,
+        status_fault(503, "service unavailable"),
+    );
+    w.aurora(&["trade"])
+        .run()
+        .code(75)
+        .stderr_has("still unresolved");
+    assert!(w.sim.orders().is_empty());
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(json["resumed"], true);
+    let on_fake = ids_on_fake(&w);
+    assert_eq!(on_fake.len(), 3);
+    assert!(
+        planned_ids(&json)
+            .iter()
+            .all(|id| on_fake.get(id) == Some(&1)),
+        "{on_fake:?}"
+    );
+}
+
+#[test]
+fn the_kill_switch_also_stops_a_stored_plan_from_being_continued() {
+    let w = world();
+    w.aurora(&["trade"]).run().code(0);
+    // As if the first run had died before sending: the orders are still planned.
+    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
+    db.execute("UPDATE orders SET state = 'planned'", [])
+        .unwrap();
+    drop(db);
+    let before = posts(&w);
+    std::fs::write(w.state_dir().join("HALT"), "").unwrap();
+    w.aurora(&["trade"]).run().code(3).stdout_has("kill_switch");
+    assert_eq!(posts(&w), before);
+}

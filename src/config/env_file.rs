@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::ConfigError;
 
-/// The env file and what it held.
-#[derive(Clone, Debug, Serialize)]
+/// The env file and what it held. `Debug` lists the variable names only: the values are secrets.
+#[derive(Clone, Serialize)]
 pub struct EnvFileState {
     /// The path looked at.
     pub path: PathBuf,
@@ -17,6 +17,16 @@ pub struct EnvFileState {
     pub mode: Option<u32>,
     #[serde(skip)]
     vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for EnvFileState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvFileState")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl EnvFileState {

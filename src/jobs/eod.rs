@@ -207,10 +207,12 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<EodReport> {
         Some(p) => ctx.store.plan_orders(p.id)?,
         None => Vec::new(),
     };
-    let ids: Vec<String> = records
-        .iter()
-        .filter(|r| r.alpaca_id.is_some() || r.state.unfinished())
-        .map(|r| r.client_order_id.as_str().to_owned())
+    // Every revision's orders: fills of a plan superseded by --replan are Aurora's too.
+    let ids: Vec<String> = ctx
+        .store
+        .session_order_ids(session)?
+        .into_iter()
+        .map(|id| id.as_str().to_owned())
         .collect();
     let c = &ctx.client;
     let orders = async {

@@ -14,11 +14,12 @@ use tracing::{info, warn};
 use super::preflight::{self, Verdict as PreflightVerdict};
 use super::{JobContext, Report};
 use crate::alpaca::OrderQuery;
+use crate::alpaca::models::OrderStatus;
 use crate::config::TimeInForce;
 use crate::exit::Exit;
 use crate::market::{self, Phase, Session, Today};
 use crate::plan::risk::{self, AssetState, RiskInput, Verdict, Violation};
-use crate::plan::{self, Funds, Plan, PlanInput, Size};
+use crate::plan::{self, Funds, Plan, PlanInput};
 use crate::store::{OrderRecord, OrderState, PlanRecord};
 use crate::strategy::{self, Close, History};
 use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
@@ -249,6 +250,14 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
         && current.outcome == "submitted"
     {
         if !request.replan {
+            // The kill switch blocks everything, a stored plan's unsent orders included.
+            if ctx.config.halt_path().exists() {
+                warn!("kill switch HALT is set: the stored plan's unsent orders stay unsent");
+                let mut report = finished(ctx, &current, true, Vec::new())?;
+                report.outcome = Outcome::Blocked;
+                report.violations.push(halted());
+                return Ok(report);
+            }
             info!(session = %session.date, revision = current.plan.revision, "continuing the stored plan");
             let records = ctx.store.plan_orders(current.id)?;
             submit::submit_all(ctx, &current.plan.orders, &records, tif).await?;
@@ -316,6 +325,25 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
     }
 }
 
+/// The kill switch as a violation, for the report.
+fn halted() -> Violation {
+    Violation {
+        rule: risk::Rule::KillSwitch,
+        order: None,
+        symbol: None,
+        detail: "the kill switch file HALT exists; remove it to trade".into(),
+    }
+}
+
+/// The failed checks, one line each.
+fn failed_checks(checks: &[preflight::Check]) -> Vec<String> {
+    checks
+        .iter()
+        .filter(|c| c.status == preflight::CheckStatus::Fail)
+        .map(|c| format!("{}: {}", c.name, c.detail))
+        .collect()
+}
+
 /// `None` when today's preflight passed (running it now if none was recorded); else the failures.
 async fn preflight_gate(
     ctx: &JobContext,
@@ -325,24 +353,13 @@ async fn preflight_gate(
         if p.passed {
             return Ok(None);
         }
-        let failed = serde_json::from_value::<Vec<preflight::Check>>(p.checks)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| c.status == preflight::CheckStatus::Fail)
-            .map(|c| format!("{}: {}", c.name, c.detail))
-            .collect();
-        return Ok(Some(failed));
+        let checks = serde_json::from_value::<Vec<preflight::Check>>(p.checks).unwrap_or_default();
+        return Ok(Some(failed_checks(&checks)));
     }
     info!(session = %session, "no preflight recorded for today; running it first");
     let report = preflight::run(ctx).await.context("inline preflight")?;
     if report.verdict == PreflightVerdict::Fail {
-        let failed = report
-            .checks
-            .iter()
-            .filter(|c| c.status == preflight::CheckStatus::Fail)
-            .map(|c| format!("{}: {}", c.name, c.detail))
-            .collect();
-        return Ok(Some(failed));
+        return Ok(Some(failed_checks(&report.checks)));
     }
     Ok(None)
 }
@@ -364,6 +381,9 @@ fn time_in_force(ctx: &JobContext, session: &Session, now: chrono::DateTime<Utc>
 }
 
 /// `--replan`: cancels the session's open Aurora orders and marks the old plan superseded.
+///
+/// A new plan is made from positions, so every old order must be finished first (canceled, or
+/// filled and so in the positions): one still working could fill on top of the new plan.
 async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
     let ours: BTreeSet<&str> = current
         .plan
@@ -376,16 +396,43 @@ async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<(
         .orders(&OrderQuery::default())
         .await
         .context("cannot list open orders")?;
-    for order in open
+    let mine: Vec<_> = open
         .iter()
         .filter(|o| ours.contains(o.client_order_id.as_str()))
-    {
+        .collect();
+    for order in &mine {
         info!(client_order_id = %order.client_order_id, "replan: canceling");
         ctx.client
             .cancel_order(&order.id)
             .await
             .context("cannot cancel an order")?;
-        if let Some(id) = ClientOrderId::new(order.client_order_id.clone()) {
+    }
+    for order in &mine {
+        let now = ctx
+            .client
+            .order_by_client_id(&order.client_order_id)
+            .await
+            .context("cannot check a canceled order")?;
+        let status = now.as_ref().map(|o| o.status);
+        let finished = matches!(
+            status,
+            Some(
+                OrderStatus::Canceled
+                    | OrderStatus::Filled
+                    | OrderStatus::Expired
+                    | OrderStatus::Rejected
+            ) | None
+        );
+        if !finished {
+            anyhow::bail!(
+                "replan refused: order {} is still {} at Alpaca; run --replan again once it is canceled",
+                order.client_order_id,
+                status.map_or("unknown", |s| s.as_str())
+            );
+        }
+        if status == Some(OrderStatus::Canceled)
+            && let Some(id) = ClientOrderId::new(order.client_order_id.clone())
+        {
             ctx.store.set_order_state(
                 &id,
                 OrderState::Canceled,
@@ -591,10 +638,7 @@ fn lines(plan: &Plan, states: Option<&[OrderRecord]>) -> Vec<OrderLine> {
         .enumerate()
         .map(|(i, o)| {
             let state = states.and_then(|s| s.get(i));
-            let (qty, notional) = match o.size {
-                Size::Qty(q) => (Some(q), None),
-                Size::Notional(n) => (None, Some(n)),
-            };
+            let (qty, notional) = o.size.split();
             OrderLine {
                 symbol: o.symbol.clone(),
                 side: o.side.as_str(),

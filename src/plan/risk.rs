@@ -285,7 +285,26 @@ pub fn enforce(mut plan: Plan, input: &RiskInput<'_>, on_violation: OnViolation)
     if on_violation == OnViolation::Block || found.iter().any(|v| v.order.is_none()) {
         return Verdict::Blocked(found);
     }
-    let bad: std::collections::BTreeSet<usize> = found.iter().filter_map(|v| v.order).collect();
+    let mut found = found;
+    let mut bad: std::collections::BTreeSet<usize> = found.iter().filter_map(|v| v.order).collect();
+    // Buys were sized to the cash after every sell: without a dropped sell they are unfunded.
+    if bad.iter().any(|i| plan.orders[*i].side == Side::Sell) {
+        for (i, o) in plan
+            .orders
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.side == Side::Buy)
+        {
+            if bad.insert(i) {
+                found.push(Violation {
+                    rule: Rule::NoLeverage,
+                    order: Some(i),
+                    symbol: Some(o.symbol.clone()),
+                    detail: "funded by a sell that was dropped".into(),
+                });
+            }
+        }
+    }
     let mut i = 0;
     plan.orders.retain(|_| {
         let keep = !bad.contains(&i);

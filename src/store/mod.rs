@@ -39,7 +39,8 @@ impl Store {
             .map_err(StoreError::at(path))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(StoreError::at(path))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        // FULL: a committed order state must survive a power loss (invariant 5); writes are few.
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(StoreError::at(path))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(StoreError::at(path))?;

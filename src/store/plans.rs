@@ -280,6 +280,22 @@ impl Store {
         Ok(())
     }
 
+    /// Every order id Aurora stored for a session, in every plan revision (dry runs have none).
+    pub fn session_order_ids(
+        &self,
+        session: SessionDate,
+    ) -> Result<Vec<ClientOrderId>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT client_order_id FROM orders WHERE session_date = ?1 AND state != 'skipped'",
+        )?;
+        let rows = stmt.query_map([session.to_string()], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.extend(ClientOrderId::new(row?));
+        }
+        Ok(out)
+    }
+
     /// Orders Aurora has sent (or may have sent) this session, for `max_orders_per_day`.
     pub fn orders_sent(&self, session: SessionDate) -> Result<u32, StoreError> {
         Ok(self.conn.query_row(

@@ -58,7 +58,8 @@ pub trait Strategy {
     /// Its name in `aurora.toml`.
     fn name(&self) -> &'static str;
 
-    /// A target for every universe symbol (weight 0 for those it does not want); the weights
+    /// A target for each universe symbol it can judge (weight 0 for those it does not want);
+    /// a symbol it cannot judge (too little history) gets none and is left alone. The weights
     /// sum to at most 1, the rest being cash.
     fn targets(&self, universe: &[Symbol], history: &History) -> Vec<Target>;
 }

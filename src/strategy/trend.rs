@@ -31,14 +31,14 @@ impl Strategy for Trend {
     }
 
     fn targets(&self, universe: &[Symbol], history: &History) -> Vec<Target> {
+        // Too little history is no reason to sell: such a symbol gets no target and is left alone.
         let verdicts: Vec<(Symbol, Option<String>, String)> = universe
             .iter()
-            .map(|symbol| {
+            .filter_map(|symbol| {
                 let closes = history.get(symbol).map(Vec::as_slice).unwrap_or_default();
-                if closes.len() < self.lookback {
-                    let why = format!("not enough history ({} of {} sessions)", closes.len(), self.lookback);
-                    return (symbol.clone(), None, why);
-                }
+                (closes.len() >= self.lookback).then_some((symbol, closes))
+            })
+            .map(|(symbol, closes)| {
                 let window = &closes[closes.len() - self.lookback..];
                 let sum: Decimal = window.iter().map(|c| c.price.amount()).sum();
                 let sma = Money::new((sum / Decimal::from(self.lookback)).round_dp(4));
@@ -74,7 +74,7 @@ mod tests {
     use super::*;
     use crate::strategy::Close;
     use chrono::{Days, NaiveDate};
-    use proptest::prelude::{prop, prop_assert, prop_assert_eq, proptest};
+    use proptest::prelude::{prop, prop_assert, proptest};
 
     fn history(series: &[(&str, Vec<i64>)]) -> History {
         let day0 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
@@ -104,10 +104,9 @@ mod tests {
         let universe: Vec<Symbol> = ["GLD", "SPY", "TLT", "IWM"].iter().map(|s| s.parse().unwrap()).collect();
         let t = trend(3).targets(&universe, &h);
         let w: Vec<String> = t.iter().map(|t| t.weight.to_string()).collect();
-        assert_eq!(w, ["0.475", "0.475", "0", "0"]);
+        assert_eq!(w, ["0.475", "0.475", "0"], "IWM has no history: no target, left alone");
         assert!(t[0].reason.contains("above 3-session SMA"), "{}", t[0].reason);
         assert!(t[2].reason.contains("not above"), "{}", t[2].reason);
-        assert!(t[3].reason.contains("not enough history (0 of 3"), "{}", t[3].reason);
     }
 
     proptest! {
@@ -125,7 +124,7 @@ mod tests {
             let sum: Decimal = targets.iter().map(|t| t.weight).sum();
             prop_assert!(sum <= Decimal::ONE - s.cash_buffer, "{sum}");
             prop_assert!(targets.iter().all(|t| t.weight >= Decimal::ZERO));
-            prop_assert_eq!(targets.len(), universe.len());
+            prop_assert!(targets.len() <= universe.len());
         }
     }
 }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::alpaca::models::{FillActivity, Order, OrderStatus, Position};
-use crate::plan::{PlannedOrder, Side, Size};
+use crate::plan::{PlannedOrder, Side};
 use crate::store::{OrderRecord, OrderState};
 use crate::types::{ClientOrderId, Money, Symbol};
 
@@ -98,10 +98,7 @@ pub fn outcomes(
                 };
                 (diff / reference * Decimal::from(10_000)).round_dp(1)
             });
-            let (planned_qty, planned_notional) = match p.size {
-                Size::Qty(q) => (Some(q), None),
-                Size::Notional(n) => (None, Some(n)),
-            };
+            let (planned_qty, planned_notional) = p.size.split();
             OrderOutcome {
                 client_order_id: p.client_order_id.clone(),
                 symbol: p.symbol.clone(),

@@ -9,16 +9,16 @@ use chrono::Utc;
 use futures::StreamExt as _;
 use tracing::{info, warn};
 
-use crate::alpaca::models::Order;
+use crate::alpaca::models::{Order, OrderStatus};
 use crate::alpaca::{NewOrder, Submitted};
 use crate::jobs::JobContext;
-use crate::plan::{PlannedOrder, Side, Size};
+use crate::plan::{PlannedOrder, Side};
 use crate::store::{OrderRecord, OrderState};
 
 /// Orders in flight at once: well inside Alpaca's 200 requests a minute, with the client pacing
 /// on the rate-limit headers as well.
 const CONCURRENCY: usize = 4;
-/// Times an order is sent when Alpaca keeps having no record of it.
+/// Sends without a certain answer, in one run, before the run gives up (exit 75).
 const MAX_SUBMISSIONS: u32 = 3;
 
 /// Sends every unfinished order: sells first, so their proceeds fund the buys.
@@ -52,7 +52,11 @@ async fn drive(
 ) -> anyhow::Result<()> {
     let id = order.client_order_id.as_str();
     let mut state = state;
-    for _ in 0..=MAX_SUBMISSIONS {
+    // Sends without a certain answer in this run; counted here, not in the store, so that a
+    // short outage one run does not stop the next run from trying again.
+    let mut unanswered = 0u32;
+    let mut last_error: Option<crate::alpaca::Error> = None;
+    loop {
         if matches!(state, OrderState::Submitting | OrderState::Unknown) {
             // The last send may or may not have placed it: ask before sending again.
             let found = ctx
@@ -61,35 +65,42 @@ async fn drive(
                 .await
                 .with_context(|| format!("cannot look up order {id}"))?;
             if let Some(found) = found {
-                return record_accepted(ctx, order, &found);
+                return record_found(ctx, order, &found);
             }
         }
-        if records_attempts(ctx, order)? >= MAX_SUBMISSIONS {
+        if unanswered >= MAX_SUBMISSIONS {
             warn!(
                 client_order_id = id,
-                "Alpaca has no record of it after {MAX_SUBMISSIONS} submissions; giving up"
+                "no certain answer after {MAX_SUBMISSIONS} submissions; a later run will look it up"
             );
-            anyhow::bail!("order {id} could not be placed after {MAX_SUBMISSIONS} submissions");
+            // Temporary (exit 75): systemd retries, and the next run resolves it by lookup.
+            let err = last_error
+                .map(anyhow::Error::from)
+                .unwrap_or_else(|| anyhow::anyhow!("no answer"));
+            return Err(err.context(format!(
+                "order {id} is still unresolved after {MAX_SUBMISSIONS} submissions"
+            )));
+        }
+        if unanswered > 0 {
+            // Give a struggling broker room before sending again.
+            tokio::time::sleep(std::time::Duration::from_millis(500 << unanswered.min(4))).await;
         }
         set(ctx, order, OrderState::Submitting, None, None)?;
-        let (qty, notional) = match order.size {
-            Size::Qty(q) => (Some(q), None),
-            Size::Notional(n) => (None, Some(n.amount())),
-        };
+        let (qty, notional) = order.size.split();
         // Fractional (notional) orders must be day orders.
         let tif = if notional.is_some() { "day" } else { tif };
         let request = NewOrder {
             symbol: order.symbol.as_str(),
             qty,
-            notional,
+            notional: notional.map(|n| n.amount()),
             side: order.side.as_str(),
             order_type: "market",
             time_in_force: tif,
             client_order_id: id,
         };
         match ctx.client.submit_order(&request).await {
-            Submitted::Accepted(placed) => return record_accepted(ctx, order, &placed),
-            Submitted::Refused(e) if e.to_string().contains("client_order_id must be unique") => {
+            Submitted::Accepted(placed) => return record_found(ctx, order, &placed),
+            Submitted::Refused(e) if is_duplicate_id(&e) => {
                 // Alpaca already has it: adopt it.
                 info!(
                     client_order_id = id,
@@ -106,10 +117,16 @@ async fn drive(
                 warn!(client_order_id = id, "outcome unknown ({e}); looking it up");
                 set(ctx, order, OrderState::Unknown, None, Some(&e.to_string()))?;
                 state = OrderState::Unknown;
+                unanswered += 1;
+                last_error = Some(e);
             }
         }
     }
-    anyhow::bail!("order {id} is still unresolved")
+}
+
+/// Alpaca's answer to a client order id it has seen before.
+fn is_duplicate_id(e: &crate::alpaca::Error) -> bool {
+    matches!(e, crate::alpaca::Error::Api { status: 422, body, .. } if body.message.contains("client_order_id must be unique"))
 }
 
 fn refusal(e: &crate::alpaca::Error) -> String {
@@ -119,14 +136,22 @@ fn refusal(e: &crate::alpaca::Error) -> String {
     }
 }
 
-fn records_attempts(ctx: &JobContext, order: &PlannedOrder) -> anyhow::Result<u32> {
-    Ok(ctx
-        .store
-        .order(&order.client_order_id)?
-        .map_or(0, |r| r.attempts))
-}
-
-fn record_accepted(ctx: &JobContext, order: &PlannedOrder, placed: &Order) -> anyhow::Result<()> {
+/// Records an order Alpaca has: accepted, or rejected if Alpaca has since refused it.
+fn record_found(ctx: &JobContext, order: &PlannedOrder, placed: &Order) -> anyhow::Result<()> {
+    if placed.status == OrderStatus::Rejected {
+        warn!(
+            client_order_id = order.client_order_id.as_str(),
+            "Alpaca rejected it after taking it"
+        );
+        let status = (placed.id.as_str(), placed.status.as_str());
+        return set(
+            ctx,
+            order,
+            OrderState::Rejected,
+            Some(status),
+            Some("rejected by Alpaca after it was accepted"),
+        );
+    }
     info!(client_order_id = order.client_order_id.as_str(), symbol = %order.symbol, status = placed.status.as_str(), "accepted");
     set(
         ctx,

@@ -197,6 +197,33 @@ fn block_stops_everything_drop_keeps_the_rest_halt_always_blocks() {
     ));
 }
 
+#[test]
+fn dropping_a_sell_drops_the_buys_it_was_funding() {
+    let mut w = World::new();
+    // The TLT sell breaks a rule; the SPY buy was sized to cash that includes its proceeds.
+    w.closes.insert(sym("TLT"), m("50"));
+    let plan = Plan {
+        session: "2026-11-30".parse().unwrap(),
+        strategy: "t".into(),
+        revision: 0,
+        hash: "h".into(),
+        orders: w.orders.clone(),
+        notes: Vec::new(),
+    };
+    match enforce(plan, &input(&w), OnViolation::Drop) {
+        Verdict::Allowed { plan, dropped } => {
+            assert!(plan.orders.is_empty(), "{:?}", plan.orders);
+            assert!(dropped.iter().any(|v| v.rule == Rule::MaxPriceMove));
+            assert!(
+                dropped
+                    .iter()
+                    .any(|v| v.detail == "funded by a sell that was dropped")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 proptest! {
     #[test]
     fn daily_loss_blocks_buys_exactly_below_the_floor(equity in 90_000u32..110_000, loss_pct in 0u32..10) {
