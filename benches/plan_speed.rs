@@ -104,6 +104,7 @@ fn main() {
             fractionable: &fractionable,
             orders: &orders,
             max_weight: Decimal::ONE,
+            max_order: Decimal::from(1_000_000),
         });
         let verdict = risk::violations(
             &plan,

@@ -124,6 +124,8 @@ pub struct PlanInput<'a> {
     pub orders: &'a OrderSettings,
     /// `risk.max_position_weight`: targets above it are capped (the rest stays in cash).
     pub max_weight: Decimal,
+    /// `risk.max_order_notional`: no order is planned bigger; a larger move takes several days.
+    pub max_order: Decimal,
 }
 
 struct Draft {
@@ -193,6 +195,13 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 ((current - wanted) / price.amount()).floor()
             }
             .min(held);
+            let cap = input.max_order / price.amount();
+            let cap = if fractional {
+                cap.round_dp_with_strategy(9, RoundingStrategy::ToZero)
+            } else {
+                cap.floor()
+            };
+            let qty = qty.min(cap);
             if qty > Decimal::ZERO {
                 sells.push(Draft {
                     symbol: symbol.clone(),
@@ -221,7 +230,8 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             want * budget / wanted_total
         } else {
             want
-        };
+        }
+        .min(input.max_order);
         let (size, value) = if fractional {
             let dollars = value.round_dp_with_strategy(2, RoundingStrategy::ToZero);
             (Size::Notional(Money::new(dollars)), dollars)

@@ -233,12 +233,12 @@ fn the_kill_switch_blocks_with_exit_3() {
 #[test]
 fn a_risk_rule_blocks_the_whole_plan_by_default() {
     let w = World::at(MONDAY_0800_CT);
-    w.write_config(&format!("{FIXED}\n[risk]\nmax_order_notional = 18000.0\n"));
+    w.write_config(&format!("{FIXED}\n[risk]\nmax_orders_per_day = 2\n"));
     w.aurora(&["trade"])
         .run()
         .code(3)
         .stdout_has("BLOCKED")
-        .stdout_has("max_order_notional (SPY)");
+        .stdout_has("max_orders_per_day (GLD): order 3 is over 2");
     assert_eq!(posts(&w), 0);
 }
 
@@ -246,7 +246,7 @@ fn a_risk_rule_blocks_the_whole_plan_by_default() {
 fn drop_sends_only_the_orders_that_pass() {
     let w = World::at(MONDAY_0800_CT);
     w.write_config(&format!(
-        "{FIXED}\n[risk]\nmax_order_notional = 18000.0\non_violation = \"drop\"\n"
+        "{FIXED}\n[risk]\nmax_orders_per_day = 2\non_violation = \"drop\"\n"
     ));
     let json = w.aurora(&["trade", "--json"]).run().code(0).json();
     let symbols: Vec<&str> = json["orders"]
@@ -257,11 +257,11 @@ fn drop_sends_only_the_orders_that_pass() {
         .collect();
     assert_eq!(
         symbols,
-        ["GLD"],
-        "20% orders are $20k, over the limit; GLD's 15% passes"
+        ["SPY", "TLT"],
+        "the third order of the day is over the limit"
     );
-    assert_eq!(json["violations"].as_array().unwrap().len(), 2);
-    assert_eq!(posts(&w), 1);
+    assert_eq!(json["violations"].as_array().unwrap().len(), 1);
+    assert_eq!(posts(&w), 2);
 }
 
 #[test]

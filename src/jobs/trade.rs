@@ -599,6 +599,7 @@ async fn make_plan(
         fractionable: &fractionable,
         orders: &settings.orders,
         max_weight: settings.risk.max_position_weight,
+        max_order: settings.risk.max_order_notional,
     });
     info!(session = %session.date, orders = plan.orders.len(), hash = %plan.hash, "planned");
     let facts = RiskFacts {

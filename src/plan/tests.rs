@@ -31,6 +31,7 @@ struct Case {
     prices: BTreeMap<Symbol, Money>,
     fractionable: BTreeSet<Symbol>,
     orders: OrderSettings,
+    max_order: Decimal,
 }
 
 impl Case {
@@ -46,6 +47,7 @@ impl Case {
             prices: BTreeMap::new(),
             fractionable: BTreeSet::new(),
             orders: OrderSettings::default(),
+            max_order: d("1000000"),
         }
     }
 
@@ -61,6 +63,7 @@ impl Case {
             fractionable: &self.fractionable,
             orders: &self.orders,
             max_weight: d("0.35"),
+            max_order: self.max_order,
         })
     }
 }
@@ -152,6 +155,21 @@ fn caps_weights_skips_small_and_in_threshold_orders() {
 }
 
 #[test]
+fn no_order_is_planned_above_max_order_notional() {
+    let mut c = Case::new();
+    c.targets = vec![target("SPY", "0.35"), target("TLT", "0")];
+    c.positions = BTreeMap::from([(sym("TLT"), d("400"))]);
+    c.prices = BTreeMap::from([(sym("SPY"), m("100")), (sym("TLT"), m("90"))]);
+    c.funds.equity = m("136000");
+    c.max_order = d("25000");
+    let p = c.plan();
+    // $47,600 wanted in SPY and $36,000 of TLT to exit: each capped at $25,000 today.
+    assert_eq!(p.orders[0].size, Size::Qty(d("277")));
+    assert_eq!(p.orders[1].size, Size::Qty(d("250")));
+    assert!(p.orders.iter().all(|o| o.estimated_value <= m("25000")));
+}
+
+#[test]
 fn fractional_orders_use_notional_for_fractionable_assets_only() {
     let mut c = Case::new();
     c.orders.fractional = true;
@@ -180,6 +198,7 @@ fn a_new_revision_gets_new_ids() {
         fractionable: &c.fractionable,
         orders: &c.orders,
         max_weight: d("0.35"),
+        max_order: c.max_order,
     });
     assert_ne!(
         first.orders[0].client_order_id,
