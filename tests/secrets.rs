@@ -36,6 +36,9 @@ fn keys_never_appear_in_output_logs_or_store() {
         (&["status"], SECRET),
         (&["status", "--json"], SECRET),
         (&["-vv", "preflight", "--json"], SECRET),
+        (&["-vv", "fetch"], SECRET),
+        (&["-vv", "trade"], SECRET),
+        (&["-vv", "eod"], SECRET),
         // A rejected secret that is itself recognisable must not leak either.
         (&["preflight"], "s3cr3t-RECOGNISABLE-wrong-1234"),
     ] {
@@ -53,16 +56,29 @@ fn keys_never_appear_in_output_logs_or_store() {
             assert!(!text.contains(needle), "{needle} leaked:\n{text}");
         }
     }
-    for entry in std::fs::read_dir(&state).unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        for needle in [KEY, SECRET, "RECOGNISABLE"] {
-            assert!(
-                !text.contains(needle),
-                "{needle} stored in {}",
-                path.display()
-            );
+    // Every file Aurora wrote: the database, its WAL, the lock, the reports.
+    let mut dirs = vec![state.clone()];
+    let mut files = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            files += 1;
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            for needle in [KEY, SECRET, "RECOGNISABLE"] {
+                assert!(
+                    !text.contains(needle),
+                    "{needle} stored in {}",
+                    path.display()
+                );
+            }
         }
     }
+    assert!(
+        files >= 4,
+        "the database, lock and reports were read ({files} files)"
+    );
 }

@@ -250,16 +250,14 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<EodReport> {
         .iter()
         .filter(|f| ours.contains(f.order_id.as_str()))
         .collect();
-    let baseline = ctx
-        .store
-        .snapshot_before(session)?
-        .map(|s| s.positions)
-        .unwrap_or_default();
+    let previous = ctx.store.snapshot_before(session)?;
+    let first_snapshot = previous.is_none();
+    let baseline = previous.map(|s| s.positions).unwrap_or_default();
     let (_, discrepancies) = reconcile::discrepancies(&baseline, &our_fills, &positions);
     for d in &discrepancies {
         warn!(symbol = %d.symbol, "position discrepancy: expected {}, Alpaca holds {}", d.expected, d.actual);
     }
-    let warnings: Vec<String> = outcomes
+    let mut warnings: Vec<String> = outcomes
         .iter()
         .filter(|o| o.open)
         .map(|o| {
@@ -272,6 +270,12 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<EodReport> {
             )
         })
         .collect();
+    if first_snapshot {
+        warnings.push(
+            "first snapshot: positions were expected to start from flat; holdings from before Aurora show as discrepancies once"
+                .into(),
+        );
+    }
 
     let snapshot = Snapshot {
         session_date: session,
