@@ -427,3 +427,29 @@ fn the_kill_switch_also_stops_a_stored_plan_from_being_continued() {
     w.aurora(&["trade"]).run().code(3).stdout_has("kill_switch");
     assert_eq!(posts(&w), before);
 }
+
+#[test]
+fn a_bad_last_bar_is_caught_by_the_price_move_guard_before_the_open() {
+    let w = world();
+    // Friday's stored SPY close is 50% off Wednesday's: stale or bad data, not a plan input.
+    let before = w.sim.bars(
+        "SPY",
+        "2026-11-25".parse().unwrap(),
+        "2026-11-25".parse().unwrap(),
+    );
+    let close = before[0].close * rust_decimal::Decimal::new(15, 1);
+    w.sim.set_bar(aurora::sim::state::BarSet {
+        symbol: "SPY".into(),
+        date: "2026-11-27".parse().unwrap(),
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: 1_000,
+    });
+    w.aurora(&["trade"])
+        .run()
+        .code(3)
+        .stdout_has("max_price_move (SPY)");
+    assert_eq!(posts(&w), 0);
+}

@@ -526,11 +526,15 @@ async fn make_plan(
     // History: enough closes for the strategy, all before today.
     let lookback = settings.strategy.lookback + 5;
     let mut history = History::new();
-    let mut previous_closes = BTreeMap::new();
+    let mut last_closes = BTreeMap::new();
+    let mut closes_before_last = BTreeMap::new();
     for symbol in universe {
         let closes = ctx.store.recent_closes(symbol, session.date, lookback)?;
         if let Some((_, last)) = closes.last() {
-            previous_closes.insert(symbol.clone(), *last);
+            last_closes.insert(symbol.clone(), *last);
+        }
+        if let Some((_, before)) = closes.len().checked_sub(2).and_then(|i| closes.get(i)) {
+            closes_before_last.insert(symbol.clone(), *before);
         }
         history.insert(
             symbol.clone(),
@@ -540,15 +544,21 @@ async fn make_plan(
                 .collect(),
         );
     }
-    // Reference prices: the latest trade while the market is open, else the last close.
-    let mut prices = previous_closes.clone();
-    if let Some(live) = live_prices {
-        for symbol in universe {
-            if let Some(p) = live.get(symbol.as_str()) {
-                prices.insert(symbol.clone(), Money::new(*p));
+    // Reference prices: the latest trade while the market is open, else the last close. The
+    // price-move guard compares each with the close before it, so a bad last bar is caught
+    // before the open too.
+    let mut prices = last_closes.clone();
+    let previous_closes = match &live_prices {
+        Some(live) => {
+            for symbol in universe {
+                if let Some(p) = live.get(symbol.as_str()) {
+                    prices.insert(symbol.clone(), Money::new(*p));
+                }
             }
+            last_closes
         }
-    }
+        None => closes_before_last,
+    };
     let held: BTreeMap<Symbol, Decimal> = positions
         .iter()
         .map(|p| (p.symbol.clone(), p.qty))
