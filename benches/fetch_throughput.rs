@@ -4,10 +4,12 @@
 //! cold store — the minimum number of requests, ≤ 2 s wall, ≤ 100 MB peak RSS;
 //! one new session — at most one request per symbol batch, < 0.3 s.
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET, Sim, SimOptions};
+use aurora::sim::{Sim, SimOptions};
 
 const SYMBOLS: usize = 500;
 /// Two years of sessions.
@@ -41,17 +43,9 @@ fn main() {
         ),
     )
     .expect("config written");
-    let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
     let fetch = || {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_aurora"))
-            .env_clear()
-            .env("HOME", home.path())
-            .env("APCA_API_KEY_ID", DEFAULT_KEY)
-            .env("APCA_API_SECRET_KEY", DEFAULT_SECRET)
-            .env("APCA_API_BASE_URL", &base)
-            .env("APCA_API_DATA_URL", &base)
-            .env("AURORA_STATE_DIR", home.path().join("state"))
+        let out = common::aurora(home.path(), &sim)
             .env("AURORA_CONFIG", &config)
             .args(["-q", "fetch", "--json"])
             .stderr(Stdio::inherit())

@@ -5,10 +5,11 @@
 //! second run is paced by the limit on purpose). Targets: unthrottled, all 500 submitted within
 //! 2 s; throttled, zero 429 answers and a total within 10% of what the limit allows.
 
-use std::process::Command;
+mod common;
+
 use std::time::Duration;
 
-use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET, Sim, SimOptions};
+use aurora::sim::{Sim, SimOptions};
 use chrono::{DateTime, Utc};
 
 const ORDERS: usize = 500;
@@ -79,15 +80,7 @@ fn trade(
     let home = tempfile::tempdir().expect("temp dir");
     let config_path = home.path().join("aurora.toml");
     std::fs::write(&config_path, config).expect("config written");
-    let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
-    let status = Command::new(env!("CARGO_BIN_EXE_aurora"))
-        .env_clear()
-        .env("HOME", home.path())
-        .env("APCA_API_KEY_ID", DEFAULT_KEY)
-        .env("APCA_API_SECRET_KEY", DEFAULT_SECRET)
-        .env("APCA_API_BASE_URL", &base)
-        .env("APCA_API_DATA_URL", &base)
-        .env("AURORA_STATE_DIR", home.path().join("state"))
+    let status = common::aurora(home.path(), &sim)
         .env("AURORA_CONFIG", &config_path)
         .args(["-q", "trade"])
         .stdout(std::process::Stdio::null())

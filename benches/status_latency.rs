@@ -3,10 +3,12 @@
 //! Run with `cargo bench --locked --bench status_latency`. Target: median ≤ 50 ms.
 //! Measures real process start to exit (fork, exec, config, store, five HTTP requests, render).
 
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET, Sim, SimOptions};
+use aurora::sim::{Sim, SimOptions};
 
 const RUNS: usize = 50;
 const TARGET: Duration = Duration::from_millis(50);
@@ -22,16 +24,9 @@ fn main() {
     // Alpaca allows 200 requests a minute; this bench makes 255 in a few seconds on purpose.
     sim.set_rate_limit(100_000, std::time::Duration::from_secs(60));
     let home = tempfile::tempdir().expect("temp dir");
-    let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
     let status = || {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_aurora"))
-            .env_clear()
-            .env("HOME", home.path())
-            .env("APCA_API_KEY_ID", DEFAULT_KEY)
-            .env("APCA_API_SECRET_KEY", DEFAULT_SECRET)
-            .env("APCA_API_BASE_URL", &base)
-            .env("AURORA_STATE_DIR", home.path().join("state"))
+        let out = common::aurora(home.path(), &sim)
             .arg("status")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -6,10 +6,9 @@ mod common;
 
 use std::str::FromStr;
 
-use aurora::sim::state::BarSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use common::World;
-use common::api::{Api, assert_books_balance, dv};
+use common::api::{Api, assert_books_balance, dv, set_bar};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -49,20 +48,6 @@ fn all_activities(api: &Api, query: &str, size: usize) -> Vec<Value> {
             return out;
         }
     }
-}
-
-/// One session bar with known prices: the fake's price moves linearly from open to close.
-fn set_bar(w: &World, symbol: &str, date: &str, open: &str, close: &str) {
-    let (o, c) = (d(open), d(close));
-    w.sim.set_bar(BarSet {
-        symbol: symbol.into(),
-        date: date.parse().unwrap(),
-        open: o,
-        high: o.max(c),
-        low: o.min(c),
-        close: c,
-        volume: 1_000_000,
-    });
 }
 
 /// SPY: 500.00 at Monday's open, 500.30 at 10:00, 503.90 at the close. QQQ: 400 / 400.30 / 403.90.

@@ -7,10 +7,10 @@ use std::io::{Read, Write};
 use std::str::FromStr;
 use std::time::Duration;
 
-use aurora::sim::state::{AccountPatch, BarSet, FaultAction, OrderSeed, SimPosition};
+use aurora::sim::state::{AccountPatch, FaultAction, OrderSeed, SimPosition};
 use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
 use common::World;
-use common::api::{Api, assert_books_balance, dv, http};
+use common::api::{Api, assert_books_balance, dv, http, set_bar};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -26,25 +26,11 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-/// A session bar with known prices: the fake's price moves linearly from open to close.
-fn set_bar(w: &World, symbol: &str, open: &str, close: &str) {
-    let (o, c) = (d(open), d(close));
-    w.sim.set_bar(BarSet {
-        symbol: symbol.into(),
-        date: MONDAY.parse().unwrap(),
-        open: o,
-        high: o.max(c),
-        low: o.min(c),
-        close: c,
-        volume: 1_000_000,
-    });
-}
-
 /// SPY: 500.00 at 09:30, 500.30 at 10:00, 501.50 at 12:00 ET. QQQ: 400.00 / 400.30 / 401.50.
 fn world(now: &str) -> World {
     let w = World::at(now);
-    set_bar(&w, "SPY", "500", "503.90");
-    set_bar(&w, "QQQ", "400", "403.90");
+    set_bar(&w, "SPY", MONDAY, "500", "503.90");
+    set_bar(&w, "QQQ", MONDAY, "400", "403.90");
     w
 }
 

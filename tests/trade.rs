@@ -36,6 +36,13 @@ fn ids_on_fake(w: &World) -> BTreeMap<String, usize> {
     ids
 }
 
+/// As if the first run had died before recording its sends: every order back to `planned`.
+fn forget_sends(w: &World) {
+    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
+    db.execute("UPDATE orders SET state = 'planned', attempts = 0", [])
+        .unwrap();
+}
+
 fn planned_ids(json: &serde_json::Value) -> Vec<String> {
     json["orders"]
         .as_array()
@@ -152,10 +159,7 @@ fn a_duplicate_id_422_means_already_placed() {
     let w = world();
     w.aurora(&["trade"]).run().code(0);
     // As if the process had died after Alpaca took the orders but before it recorded them.
-    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
-    db.execute("UPDATE orders SET state = 'planned', attempts = 0", [])
-        .unwrap();
-    drop(db);
+    forget_sends(&w);
     let json = w.aurora(&["trade", "--json"]).run().code(0).json();
     assert!(
         json["orders"]
@@ -418,10 +422,7 @@ fn the_kill_switch_also_stops_a_stored_plan_from_being_continued() {
     let w = world();
     w.aurora(&["trade"]).run().code(0);
     // As if the first run had died before sending: the orders are still planned.
-    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
-    db.execute("UPDATE orders SET state = 'planned'", [])
-        .unwrap();
-    drop(db);
+    forget_sends(&w);
     let before = posts(&w);
     std::fs::write(w.state_dir().join("HALT"), "").unwrap();
     w.aurora(&["trade"]).run().code(3).stdout_has("kill_switch");

@@ -455,11 +455,7 @@ impl Client {
             let (failure, wait_hint) = match result {
                 Ok(resp) => {
                     let status = resp.status();
-                    let request_id = resp
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                    let request_id = header_text(resp.headers(), "x-request-id");
                     let hint = server_wait_hint(
                         resp.headers(),
                         Utc::now(),

@@ -261,7 +261,7 @@ pub async fn run(request: &DemoRequest, mut step: impl FnMut(&str)) -> anyhow::R
     })
 }
 
-/// The more serious of two exits.
+/// The first problem seen: the exit the demo reports once every day has run.
 fn worse(a: Exit, b: Exit) -> Exit {
     if a == Exit::Ok { b } else { a }
 }

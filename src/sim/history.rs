@@ -21,14 +21,10 @@ use serde_json::{Value, json};
 use super::calendar;
 use super::orders::{session_bounds, session_open};
 use super::state::{Shared, SimActivity, SimState};
-use super::trading::error;
+use super::trading::{dec, error};
 
 fn invalid(message: &str) -> Response {
     error(StatusCode::UNPROCESSABLE_ENTITY, Some(40010001), message)
-}
-
-fn dec(d: Decimal) -> String {
-    d.normalize().to_string()
 }
 
 /// A time parameter: RFC 3339 (with a zone), or `YYYY-MM-DD` as midnight in New York.

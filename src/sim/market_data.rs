@@ -411,9 +411,43 @@ pub(super) fn price_now(
     Some((price, bar, prev))
 }
 
-fn symbols_param(q: &HashMap<String, String>) -> Result<Vec<String>, String> {
-    let s = q.get("symbols").ok_or("missing symbols")?;
-    Ok(s.split(',').map(str::to_owned).collect())
+/// One symbol's price now, with today's (or the last) bar and the one before it.
+struct Quote {
+    symbol: String,
+    price: Decimal,
+    bar: SimBar,
+    prev: Option<SimBar>,
+}
+
+/// The `symbols` of a latest-price request (trades, snapshots), priced at the fake's clock;
+/// unknown symbols are left out, as Alpaca leaves them out. Refuses `limit` and other
+/// parameters these endpoints do not take (alpaca-py#581).
+fn quotes(
+    shared: &Shared,
+    q: &HashMap<String, String>,
+) -> Result<(Vec<Quote>, DateTime<Utc>), Box<Response>> {
+    if let Some(r) = unexpected(q, &["symbols", "feed", "currency"]) {
+        return Err(Box::new(r));
+    }
+    let Some(symbols) = q.get("symbols") else {
+        return Err(Box::new(bad_request("missing symbols")));
+    };
+    let mut st = shared.lock();
+    let now = st.clock.now();
+    let quotes = symbols
+        .split(',')
+        .filter_map(|symbol| {
+            let history = st.market.history(symbol)?;
+            let (price, bar, prev) = price_now(&history, now)?;
+            Some(Quote {
+                symbol: symbol.to_owned(),
+                price,
+                bar: *bar,
+                prev: prev.copied(),
+            })
+        })
+        .collect();
+    Ok((quotes, now))
 }
 
 /// `GET /v2/stocks/trades/latest?symbols=&feed=`.
@@ -421,24 +455,14 @@ pub async fn latest_trades(
     State(shared): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = unexpected(&q, &["symbols", "feed", "currency"]) {
-        return r;
-    }
-    let symbols = match symbols_param(&q) {
-        Ok(s) => s,
-        Err(r) => return bad_request(&r),
+    let (quotes, now) = match quotes(&shared, &q) {
+        Ok(found) => found,
+        Err(r) => return *r,
     };
-    let mut st = shared.lock();
-    let now = st.clock.now();
-    let mut trades = Map::new();
-    for symbol in symbols {
-        let Some(history) = st.market.history(&symbol) else {
-            continue;
-        };
-        if let Some((price, _, _)) = price_now(&history, now) {
-            trades.insert(symbol, trade_json(price, now));
-        }
-    }
+    let trades: Map<String, Value> = quotes
+        .into_iter()
+        .map(|x| (x.symbol, trade_json(x.price, now)))
+        .collect();
     Json(json!({ "trades": trades })).into_response()
 }
 
@@ -451,23 +475,18 @@ pub async fn snapshots(
     State(shared): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = unexpected(&q, &["symbols", "feed", "currency"]) {
-        return r;
-    }
-    let symbols = match symbols_param(&q) {
-        Ok(s) => s,
-        Err(r) => return bad_request(&r),
+    let (quotes, now) = match quotes(&shared, &q) {
+        Ok(found) => found,
+        Err(r) => return *r,
     };
-    let mut st = shared.lock();
-    let now = st.clock.now();
     let mut out = Map::new();
-    for symbol in symbols {
-        let Some(history) = st.market.history(&symbol) else {
-            continue;
-        };
-        let Some((price, bar, prev)) = price_now(&history, now) else {
-            continue;
-        };
+    for Quote {
+        symbol,
+        price,
+        bar,
+        prev,
+    } in quotes
+    {
         let today_is_bar = bar.date == now.with_timezone(&New_York).date_naive();
         let daily = if today_is_bar {
             // Today's bar so far: from the open to the current price.
@@ -475,11 +494,11 @@ pub async fn snapshots(
                 high: bar.open.max(price),
                 low: bar.open.min(price),
                 close: price,
-                ..*bar
+                ..bar
             };
             bar_json(&partial, false)
         } else {
-            bar_json(bar, false)
+            bar_json(&bar, false)
         };
         let spread = Decimal::new(1, 2);
         out.insert(
@@ -491,7 +510,7 @@ pub async fn snapshots(
                 "minuteBar": {"t": ts(now), "o": num(price), "h": num(price), "l": num(price),
                               "c": num(price), "v": 100, "n": 1, "vw": num(price)},
                 "dailyBar": daily,
-                "prevDailyBar": prev.map(|p| bar_json(p, false)),
+                "prevDailyBar": prev.map(|p| bar_json(&p, false)),
             }),
         );
     }

@@ -17,6 +17,7 @@ use super::assets;
 use super::calendar;
 use super::market_data::price_now;
 use super::state::{DailyClose, SimActivity, SimOrder, SimPosition, SimState};
+use super::trading::dec;
 
 /// An Alpaca error answer: status plus `{"code", "message", …context}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,10 +77,6 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
     }
-}
-
-fn dec(d: Decimal) -> String {
-    d.normalize().to_string()
 }
 
 fn cents(d: Decimal) -> Decimal {

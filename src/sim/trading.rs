@@ -27,7 +27,8 @@ pub fn error(status: StatusCode, code: Option<u64>, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn dec(d: Decimal) -> String {
+/// A decimal as the Trading API writes it: a string, without trailing zeros.
+pub(super) fn dec(d: Decimal) -> String {
     d.normalize().to_string()
 }
 

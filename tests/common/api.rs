@@ -100,6 +100,23 @@ impl Api<'_> {
     }
 }
 
+/// Replaces one session bar with known prices: the fake's price moves linearly from open to close.
+pub fn set_bar(w: &World, symbol: &str, date: &str, open: &str, close: &str) {
+    let (o, c) = (
+        Decimal::from_str(open).unwrap(),
+        Decimal::from_str(close).unwrap(),
+    );
+    w.sim.set_bar(aurora::sim::state::BarSet {
+        symbol: symbol.into(),
+        date: date.parse().unwrap(),
+        open: o,
+        high: o.max(c),
+        low: o.min(c),
+        close: c,
+        volume: 1_000_000,
+    });
+}
+
 /// equity = cash + Σ market_value, and market_value = qty × current_price, as the API reports.
 #[track_caller]
 pub fn assert_books_balance(api: &Api) {

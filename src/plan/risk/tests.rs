@@ -70,15 +70,19 @@ impl World {
         }
     }
 
-    fn rules(&self) -> Vec<Rule> {
-        let plan = Plan {
+    fn plan(&self) -> Plan {
+        Plan {
             session: "2026-11-30".parse().unwrap(),
             strategy: "t".into(),
             revision: 0,
             hash: "h".into(),
             orders: self.orders.clone(),
             notes: Vec::new(),
-        };
+        }
+    }
+
+    fn rules(&self) -> Vec<Rule> {
+        let plan = self.plan();
         let input = RiskInput {
             settings: &self.settings,
             universe: &self.universe,
@@ -167,14 +171,7 @@ fn input(w: &World) -> RiskInput<'_> {
 fn block_stops_everything_drop_keeps_the_rest_halt_always_blocks() {
     let mut w = World::new();
     w.settings.max_order_notional = d("4999");
-    let plan = Plan {
-        session: "2026-11-30".parse().unwrap(),
-        strategy: "t".into(),
-        revision: 0,
-        hash: "h".into(),
-        orders: w.orders.clone(),
-        notes: Vec::new(),
-    };
+    let plan = w.plan();
     match enforce(plan.clone(), &input(&w), OnViolation::Block) {
         Verdict::Blocked(v) => assert_eq!(
             v[0].to_string(),
@@ -202,14 +199,7 @@ fn dropping_a_sell_drops_the_buys_it_was_funding() {
     let mut w = World::new();
     // The TLT sell breaks a rule; the SPY buy was sized to cash that includes its proceeds.
     w.closes.insert(sym("TLT"), m("50"));
-    let plan = Plan {
-        session: "2026-11-30".parse().unwrap(),
-        strategy: "t".into(),
-        revision: 0,
-        hash: "h".into(),
-        orders: w.orders.clone(),
-        notes: Vec::new(),
-    };
+    let plan = w.plan();
     match enforce(plan, &input(&w), OnViolation::Drop) {
         Verdict::Allowed { plan, dropped } => {
             assert!(plan.orders.is_empty(), "{:?}", plan.orders);
