@@ -99,7 +99,10 @@ aurora demo --days 3 --state-dir /tmp/aurora-demo"
     Demo(DemoArgs),
 
     /// Install or remove the systemd user units and timers that run Aurora's daily cycle.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  aurora systemd install --dry-run\n  aurora systemd uninstall"
+    )]
     Systemd(SystemdCommand),
 
     /// Post a failure alert for a unit to AURORA_ALERT_WEBHOOK (what OnFailure= runs).
@@ -110,7 +113,10 @@ or the env file. Without one, it says so and exits 0.\n\nExample:\n  aurora aler
     Alert(AlertArgs),
 
     /// The fake Alpaca used by tests and demos.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  aurora sim serve --now 2026-11-30T14:00:00Z"
+    )]
     Sim(SimCommand),
 }
 

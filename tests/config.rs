@@ -115,6 +115,15 @@ fn every_command_has_help_with_an_example_and_version_works() {
         &["--help"][..],
         &["preflight", "--help"],
         &["status", "--help"],
+        &["fetch", "--help"],
+        &["trade", "--help"],
+        &["eod", "--help"],
+        &["demo", "--help"],
+        &["systemd", "--help"],
+        &["systemd", "install", "--help"],
+        &["systemd", "uninstall", "--help"],
+        &["alert", "--help"],
+        &["sim", "--help"],
         &["sim", "serve", "--help"],
     ] {
         w.aurora(args).run().code(0).stdout_has("Example");
