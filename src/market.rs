@@ -213,6 +213,11 @@ pub fn new_york(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// When the market date `date` begins: midnight in New York, as UTC.
+pub fn day_start(date: SessionDate) -> DateTime<Utc> {
+    new_york(date.date(), NaiveTime::MIN)
+}
+
 /// A moment in America/Chicago, where the operator and the timers live.
 pub fn chicago(t: DateTime<Utc>) -> DateTime<Tz> {
     t.with_timezone(&Chicago)
@@ -259,6 +264,14 @@ mod tests {
     }
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_market_day_starts_at_new_york_midnight_in_either_offset() {
+        let winter = SessionDate::new(d("2026-11-30"));
+        let summer = SessionDate::new(d("2027-10-18"));
+        assert_eq!(day_start(winter), utc("2026-11-30T05:00:00Z"));
+        assert_eq!(day_start(summer), utc("2027-10-18T04:00:00Z"));
     }
 
     #[test]

@@ -538,6 +538,8 @@ impl Client {
                         st.remaining = Some(n - 1);
                         Next::Go
                     }
+                    // `X-RateLimit-Reset` is a wall-clock epoch, so only this machine's clock
+                    // can measure the wait (a transport matter, never a market decision).
                     (Some(_), Some(reset)) => match (reset - Utc::now()).to_std() {
                         // A reset far away is a confused header, not a reason to hang a job.
                         Ok(wait) if !wait.is_zero() => {

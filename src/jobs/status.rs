@@ -14,7 +14,7 @@ use super::{JobContext, Report};
 use crate::alpaca::models::{Account, Clock, Order, OrderSide, OrderStatus, Position};
 use crate::alpaca::{OrderQuery, OrderStatusFilter};
 use crate::exit::Exit;
-use crate::market::Today;
+use crate::market::{self, Today};
 use crate::store::OrderState;
 use crate::store::{PreflightRecord, RunRecord};
 use crate::systemctl::{self, TimerState};
@@ -234,7 +234,7 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
         let names: Vec<&str> = crate::units::timers().collect();
         systemctl::timers(&names)
     });
-    let (account, positions, orders, recent, (clock, today)) = tokio::try_join!(
+    let (account, positions, orders, (clock, today, recent)) = tokio::try_join!(
         async { c.account().await.context("cannot read the account") },
         async { c.positions().await.context("cannot read positions") },
         async {
@@ -243,16 +243,20 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
                 .context("cannot read open orders")
         },
         async {
-            // Today's orders in every state, for the plan's fills: 30 hours back covers the
-            // New York day whatever this machine's zone.
+            let (clock, today) = super::today::market_today(c).await?;
+            // Today's orders in every state, for the plan's fills: everything submitted since
+            // the market date began in New York, by Alpaca's clock (never this machine's).
             let query = OrderQuery {
                 status: OrderStatusFilter::All,
-                after: Some(Utc::now() - chrono::Duration::hours(30)),
+                after: Some(market::day_start(market::market_date(clock.now()))),
                 ..OrderQuery::default()
             };
-            c.orders(&query).await.context("cannot read today's orders")
+            let recent = c
+                .orders(&query)
+                .await
+                .context("cannot read today's orders")?;
+            anyhow::Ok((clock, today, recent))
         },
-        super::today::market_today(c),
     )?;
 
     let runs = ctx.store.last_runs().context("cannot read past runs")?;
