@@ -1,13 +1,11 @@
 //! `aurora systemd install|uninstall`, `aurora alert`, and the timers in `aurora status`.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{Run, World};
+use crate::common::{Run, World};
 
 const SECRET: &str = "s3cr3t-UNIT-sentinel-4242";
 

@@ -2,13 +2,11 @@
 //! equity), the next open's roll of `last_equity`, portfolio history and positions changed
 //! outside Aurora.
 
-mod common;
-
 use std::str::FromStr;
 
+use crate::common::World;
+use crate::common::api::{Api, assert_books_balance, dv, set_bar};
 use chrono::{DateTime, NaiveDate, Utc};
-use common::World;
-use common::api::{Api, assert_books_balance, dv, set_bar};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! DESIGN invariant 3: one job at a time per state directory.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{MONDAY_0730_CT, World, wait_until};
 use aurora::sim::state::FaultAction;
-use common::{MONDAY_0730_CT, World, wait_until};
 
 #[test]
 fn a_second_job_exits_73_naming_the_holder() {
@@ -32,7 +30,10 @@ fn a_second_job_exits_73_naming_the_holder() {
     );
 
     // Status only observes, so it still runs while the lock is held.
-    w.aurora(&["status"]).run();
+    w.aurora(&["status"])
+        .run()
+        .code(0)
+        .stdout_has("Account PA3AURORA01");
 
     let out = first.wait_with_output().unwrap();
     assert_eq!(

@@ -1,8 +1,6 @@
 //! Configuration errors (exit 2), the env file, aurora.toml, and the command line itself.
 
-mod common;
-
-use common::{MONDAY_0730_CT, World, set_mode};
+use crate::common::{MONDAY_0730_CT, World, set_mode};
 
 #[test]
 fn env_file_readable_by_others_is_refused_with_the_chmod_hint() {

@@ -1,9 +1,7 @@
 //! `aurora status`: the facts, the health verdict, and the human view.
 
-mod common;
-
+use crate::common::{MONDAY_0730_CT, World};
 use aurora::sim::state::{AccountPatch, OrderSeed, SimPosition};
-use common::{MONDAY_0730_CT, World};
 
 /// Monday 2026-11-30 09:05 CT: an hourly status run in session.
 const MONDAY_0905_CT: &str = "2026-11-30T15:05:00Z";

@@ -1,9 +1,7 @@
 //! DESIGN invariant 4: a recognisable key and secret never reach stdout, stderr or the store.
 
-mod common;
-
+use crate::common::Run;
 use aurora::sim::{Sim, SimOptions};
-use common::Run;
 
 const KEY: &str = "PKRECOGNISABLEKEY777";
 const SECRET: &str = "s3cr3t-RECOGNISABLE-sentinel-9981";

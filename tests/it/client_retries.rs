@@ -1,9 +1,7 @@
 //! The Alpaca client's retries: 5xx and 429 are retried within limits, honouring the server's hints.
 
-mod common;
-
+use crate::common::{FAST_RETRIES, MONDAY_0730_CT, World, status_fault};
 use aurora::sim::state::FaultAction;
-use common::{FAST_RETRIES, MONDAY_0730_CT, World, status_fault};
 
 #[test]
 fn two_503s_then_success() {

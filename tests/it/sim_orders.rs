@@ -1,16 +1,14 @@
 //! The fake's order path: Alpaca's validation errors and refusals, fills and their arithmetic,
 //! the opening cross, reads, cancels and the accept-then-drop fault.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::common::World;
+use crate::common::api::{Api, assert_books_balance, dv, http, set_bar};
 use aurora::sim::state::{AccountPatch, FaultAction, OrderSeed, SimPosition};
 use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
-use common::World;
-use common::api::{Api, assert_books_balance, dv, http, set_bar};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! DESIGN invariant 1: paper only unless live is enabled twice; refused before any request.
 
-mod common;
-
-use common::{MONDAY_0730_CT, World};
+use crate::common::{MONDAY_0730_CT, World};
 
 #[test]
 fn is_paper_trading_false_is_refused_before_any_request() {

@@ -2,11 +2,9 @@
 //! machine's date. Each job runs with the fake's market clock years away from the machine's,
 //! on both sides of it and in both daylight-saving regimes.
 
-mod common;
-
+use crate::common::World;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::America::Chicago;
-use common::World;
 
 /// Mondays with a regular session: EDT in 2024, EST in 2026, EDT in 2027.
 const DAYS: [&str; 3] = ["2024-04-15", "2026-11-30", "2027-10-18"];

@@ -1,12 +1,10 @@
 //! `aurora trade` against the fake: the gate, the plan, risk rules, and orders placed exactly once.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::common::{World, status_fault, wait_until};
 use aurora::sim::state::{AccountPatch, Fault, FaultAction};
-use common::{World, status_fault, wait_until};
 
 /// Monday 2026-11-30, 08:00 CT: the trading timer, half an hour before the open.
 const MONDAY_0800_CT: &str = "2026-11-30T14:00:00Z";
@@ -379,7 +377,7 @@ fn opg_is_used_before_its_cutoff_and_day_after() {
 #[test]
 fn alpaca_unreachable_exits_75() {
     let w = world();
-    w.write_config(&format!("{FIXED}\n{}", common::FAST_RETRIES));
+    w.write_config(&format!("{FIXED}\n{}", crate::common::FAST_RETRIES));
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);

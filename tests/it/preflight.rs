@@ -1,9 +1,7 @@
 //! `aurora preflight` against the fake: session days, holidays, early closes, failing checks.
 
-mod common;
-
+use crate::common::{FAST_RETRIES, MONDAY_0730_CT, World, status_fault};
 use aurora::sim::state::AccountPatch;
-use common::{FAST_RETRIES, MONDAY_0730_CT, World, status_fault};
 
 #[test]
 fn passes_on_a_normal_session_day_and_records_the_verdict() {

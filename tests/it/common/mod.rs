@@ -1,8 +1,6 @@
 //! Test harness: a fake Alpaca on loopback, a temp home and state directory, and the real
 //! `aurora` binary run against them with a clean environment.
 
-#![allow(dead_code)] // each test binary uses a different part of the harness
-
 pub mod api;
 
 use std::os::unix::fs::PermissionsExt;
@@ -128,6 +126,7 @@ pub fn set_mode(path: &Path, mode: u32) {
 }
 
 /// One invocation of the real binary, built up like just's `Test`.
+#[must_use = "a Run does nothing until `.run()`"]
 pub struct Run {
     cmd: Command,
 }
@@ -164,7 +163,8 @@ impl Run {
         self
     }
 
-    /// Runs to completion.
+    /// Runs to completion; the caller checks the exit code or output.
+    #[must_use = "check the exit code or output of a finished run"]
     pub fn run(mut self) -> Done {
         let out = self.cmd.output().expect("aurora runs");
         Done::from(out)
@@ -268,3 +268,17 @@ pub const FAST_RETRIES: &str =
 
 /// Monday 2026-11-30, 07:30 CT: the preflight timer's moment on a normal session day.
 pub const MONDAY_0730_CT: &str = "2026-11-30T13:30:00Z";
+
+/// The Python that has the pinned test tools: the venv `scripts/test.sh` makes under `target/`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("AURORA_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python test venv at {}: run `scripts/test.sh` once to make it",
+        venv.display()
+    );
+    venv
+}

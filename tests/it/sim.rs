@@ -1,12 +1,10 @@
 //! The fake Alpaca itself: `aurora sim serve`, the control API, and Alpaca's auth failures.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::time::Duration;
 
+use crate::common::{MONDAY_0730_CT, Run, World};
 use aurora::sim::{DEFAULT_KEY, DEFAULT_SECRET};
-use common::{MONDAY_0730_CT, Run, World};
 
 fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()

@@ -2,8 +2,8 @@
 //! `tests/sdk/requirements.txt`): `tests/sdk/check_fake.py` drives alpaca-py's `TradingClient`
 //! against an in-process fake and asserts the values its pydantic models hold.
 //!
-//! Needs `python3` with alpaca-py installed (`pip install -r tests/sdk/requirements.txt`); without
-//! it this test fails rather than skips, so a machine missing the SDK cannot pass silently.
+//! Needs the test venv that `scripts/test.sh` makes under `target/`; without it this test fails
+//! rather than skips, so a machine missing the SDK cannot pass silently.
 
 use std::path::Path;
 use std::process::Command;
@@ -58,7 +58,7 @@ fn official_python_sdk_parses_the_fake() {
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/check_fake.py");
     let base = sim.base_url().as_str().trim_end_matches('/').to_owned();
-    let out = Command::new("python3")
+    let out = Command::new(crate::common::python())
         .arg(&script)
         .args([&base, DEFAULT_KEY, DEFAULT_SECRET])
         .args(["--now", NOW])
@@ -69,10 +69,7 @@ fn official_python_sdk_parses_the_fake() {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap_or_else(|e| {
-            panic!(
-                "could not run python3 ({e}): install Python 3, then \
-                 `pip install -r tests/sdk/requirements.txt`"
-            )
+            panic!("could not run the test venv's Python ({e}): run `scripts/test.sh` once")
         });
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -80,8 +77,7 @@ fn official_python_sdk_parses_the_fake() {
     eprintln!("{stderr}");
     if out.status.code() == Some(3) {
         panic!(
-            "alpaca-py is not installed for python3: run \
-             `pip install -r tests/sdk/requirements.txt`\n--- stderr ---\n{stderr}"
+            "alpaca-py is not installed in the test venv: run `scripts/test.sh` once\n--- stderr ---\n{stderr}"
         );
     }
     assert!(

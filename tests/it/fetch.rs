@@ -1,14 +1,12 @@
 //! `aurora fetch` against the fake's market data: paging, increments, bad data, faults, crashes.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::common::{World, status_fault, wait_until};
 use aurora::sim::state::{BarSet, FaultAction};
 use aurora::types::{SessionDate, Symbol};
 use chrono::NaiveDate;
-use common::{World, status_fault, wait_until};
 
 /// Monday 2026-11-30, 16:00 CT: the data-fetch timer, after Monday's close.
 const MONDAY_1600_CT: &str = "2026-11-30T22:00:00Z";

@@ -1,9 +1,7 @@
 //! `aurora eod` against the fake: reconciliation, the snapshot and the daily report.
 
-mod common;
-
+use crate::common::World;
 use aurora::sim::state::FaultAction;
-use common::World;
 use rust_decimal::Decimal;
 
 /// Monday 2026-11-30, 08:00 CT.
@@ -173,7 +171,7 @@ fn a_holiday_has_nothing_to_reconcile() {
 fn demo_runs_three_days_with_reports_and_a_well_formed_chart() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("demo");
-    let done = common::Run::new(home.path())
+    let done = crate::common::Run::new(home.path())
         .args(&[
             "demo",
             "--days",

@@ -1,0 +1,22 @@
+//! Integration tests: the real `aurora` binary (or the library's jobs) against the fake Alpaca
+//! over loopback. One test binary, one link; each module covers one command or area.
+
+mod common;
+
+mod any_date;
+mod client_retries;
+mod config;
+mod eod;
+mod fetch;
+mod lock;
+mod paper_guard;
+mod preflight;
+mod sdk_compat;
+mod secrets;
+mod sim;
+mod sim_eod;
+mod sim_orders;
+mod status;
+mod systemd;
+mod systemd_units;
+mod trade;
