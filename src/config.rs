@@ -4,18 +4,20 @@
 mod endpoint;
 mod env_file;
 mod error;
+mod file;
 mod settings;
 
 use std::path::PathBuf;
 
 use reqwest::Url;
 
-pub use endpoint::{EndpointKind, PaperGuardError, TradingMode};
-pub use env_file::EnvFileState;
+pub use endpoint::{Api, EndpointKind, LiveOptIn, PaperGuardError, TradingMode};
+pub use env_file::{EnvFileState, MAX_ENV_FILE_BYTES};
 pub use error::ConfigError;
 pub use settings::{
-    AlpacaSettings, DataSettings, Feed, OnViolation, OrderSettings, ReportSettings, RiskSettings,
-    Settings, StrategySettings, TimeInForce, UniverseSettings,
+    AlpacaSettings, DataSettings, Feed, MAX_CONFIG_BYTES, OnViolation, OrderSettings,
+    ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings, TimeInForce,
+    UniverseSettings,
 };
 
 use crate::types::Secret;
@@ -101,19 +103,28 @@ impl Config {
             }
         };
 
-        let state_dir = match &sources.state_dir {
-            Some(p) => p.clone(),
-            None => default_in_home(".local/share/aurora", "state-dir")?,
-        };
+        let state_dir = state_dir(sources, env)?;
 
         let required = |name: &'static str| {
-            var(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(Secret::new)
-                .ok_or_else(|| ConfigError::MissingVar {
+            let value = var(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                ConfigError::MissingVar {
                     name,
                     env_file: env_file.describe(),
-                })
+                }
+            })?;
+            // Checked here, where the line can be named, rather than when a header is built.
+            if value.chars().any(|c| c.is_control() || !c.is_ascii()) {
+                return Err(ConfigError::BadSecret {
+                    name,
+                    origin: match env(name) {
+                        Some(_) => "from the environment".to_owned(),
+                        None => env_file
+                            .location(name)
+                            .unwrap_or_else(|| env_file.describe()),
+                    },
+                });
+            }
+            Ok(Secret::new(value))
         };
         let key_id = required("APCA_API_KEY_ID")?;
         let secret_key = required("APCA_API_SECRET_KEY")?;
@@ -127,8 +138,11 @@ impl Config {
             Some(v) => Some(parse_bool("IS_PAPER_TRADING", &v)?),
             None => None,
         };
-        let live_env = env("AURORA_LIVE").is_some_and(|v| v.trim() == "1");
-        let mode = endpoint::guard(&trading_url, is_paper, sources.live_flag, live_env)?;
+        let live = LiveOptIn {
+            flag: sources.live_flag,
+            env: env("AURORA_LIVE").is_some_and(|v| v.trim() == "1"),
+        };
+        let mode = endpoint::guard(&trading_url, &data_url, is_paper, live)?;
 
         Ok(Config {
             config_file,
@@ -165,6 +179,20 @@ impl Config {
     }
 }
 
+/// The state directory `sources` name (`--state-dir` / `AURORA_STATE_DIR`, else
+/// `~/.local/share/aurora`), for commands that need no keys (`backup`).
+pub fn state_dir(
+    sources: &Sources,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PathBuf, ConfigError> {
+    match &sources.state_dir {
+        Some(p) => Ok(p.clone()),
+        None => env("HOME")
+            .map(|h| PathBuf::from(h).join(".local/share/aurora"))
+            .ok_or(ConfigError::NoHome { flag: "state-dir" }),
+    }
+}
+
 /// One variable from the environment or, failing that, the env file (permission-checked), for
 /// commands that need no Alpaca keys (`alert`).
 pub fn lookup(
@@ -186,19 +214,29 @@ pub fn lookup(
 
 /// A URL from a variable, checked.
 pub fn url_var(name: &'static str, value: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value.trim()).map_err(|e| ConfigError::BadUrl {
+    let bad = |reason: String| ConfigError::BadUrl {
         name,
-        value: value.to_owned(),
-        reason: e.to_string(),
-    })?;
+        value: redact_userinfo(value),
+        reason,
+    };
+    let url = Url::parse(value.trim()).map_err(|e| bad(e.to_string()))?;
     if matches!(url.scheme(), "http" | "https") {
         Ok(url)
     } else {
-        Err(ConfigError::BadUrl {
-            name,
-            value: value.to_owned(),
-            reason: "expected http(s)://".into(),
-        })
+        Err(bad("expected http(s)://".into()))
+    }
+}
+
+/// `text` with any `user:password@` in a URL's authority replaced by `***@`, for messages.
+/// Works on text that does not parse as a URL, too.
+pub fn redact_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..end].rfind('@') {
+        Some(at) => format!("{}***@{}", &text[..start], &text[start + at + 1..]),
+        None => text.to_owned(),
     }
 }
 
@@ -224,12 +262,18 @@ fn trading_url(base: Option<String>, broker: Option<String>) -> Result<Url, Conf
 fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
     let bad = |reason: String| ConfigError::BadUrl {
         name,
-        value: value.to_owned(),
+        value: redact_userinfo(value),
         reason,
     };
     let mut url = Url::parse(value.trim()).map_err(|e| bad(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(bad("expected http(s)://host".into()));
+    }
+    // Alpaca takes the keys as headers; a password in the URL would be sent and printed.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "a user or password in the URL is not allowed (the keys go in APCA_API_KEY_ID and APCA_API_SECRET_KEY): remove the part before @".into(),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("a base URL takes no query or fragment".into()));
@@ -265,6 +309,30 @@ mod tests {
     fn malformed_url_names_the_variable() {
         let e = parse_url("APCA_API_BASE_URL", "paper-api.alpaca.markets").unwrap_err();
         assert!(e.to_string().contains("APCA_API_BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn userinfo_is_refused_and_never_echoed() {
+        for raw in [
+            "https://user:hunter2@paper-api.alpaca.markets",
+            "http://hunter2@127.0.0.1:9/v2",
+            "https://:hunter2@data.alpaca.markets",
+        ] {
+            let e = parse_url("APCA_API_DATA_URL", raw).unwrap_err();
+            let text = e.to_string();
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("***@"), "{text}");
+        }
+        let e = url_var("AURORA_ALERT_WEBHOOK", "ftp://u:hunter2@host").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn redaction_works_on_unparsable_text() {
+        assert_eq!(redact_userinfo("u:p@host/x@y"), "***@host/x@y");
+        assert_eq!(redact_userinfo("https://a:b@h:1/p"), "https://***@h:1/p");
+        assert_eq!(redact_userinfo("https://h/p?u=a@b"), "https://h/p?u=a@b");
+        assert_eq!(redact_userinfo("no url"), "no url");
     }
 
     #[test]

@@ -26,10 +26,12 @@ pub enum ConfigError {
         message: String,
     },
     /// A value parses but is out of range.
-    #[error("{}: {key}: {message}", path.display())]
+    #[error("{}:{line}: {key}: {message}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the key (or of its table, for a rule over several keys).
+        line: usize,
         /// Dotted key path.
         key: String,
         /// What is wrong.
@@ -47,13 +49,55 @@ pub enum ConfigError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The env file is owned by someone else, who could change the keys or the endpoints.
+    #[error(
+        "env file {} is owned by uid {owner}, not by you (uid {you}): it must be yours; fix it with: chown $(id -u) {}",
+        path.display(),
+        path.display()
+    )]
+    EnvFileOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// The user running Aurora.
+        you: u32,
+    },
     /// The env file has a line dotenvy cannot parse.
-    #[error("env file {}: {message}", path.display())]
+    #[error("env file {}:{line}: {message}", path.display())]
     EnvFileSyntax {
         /// The file.
         path: PathBuf,
-        /// dotenvy's message (never the value).
+        /// 1-based line.
+        line: usize,
+        /// What is wrong (never the line's content, which may be a secret).
         message: String,
+    },
+    /// A configuration path names a FIFO, socket, device or directory.
+    #[error("{} is {kind}, not a regular file: point Aurora at a file", path.display())]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A configuration file is larger than Aurora reads.
+    #[error("{} is larger than {limit} bytes: that is not a configuration file Aurora reads", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// A key or secret holds characters no HTTP header can carry (a stray control character).
+    #[error(
+        "{name} ({origin}) holds a control character or non-ASCII text, which no HTTP header can carry: retype it"
+    )]
+    BadSecret {
+        /// The variable.
+        name: &'static str,
+        /// `PATH:LINE` in the env file, or "from the environment".
+        origin: String,
     },
     /// A required variable is missing.
     #[error("{name} is not set: add it to {env_file} or to the environment")]
@@ -68,7 +112,7 @@ pub enum ConfigError {
     BadUrl {
         /// The variable.
         name: &'static str,
-        /// Its value (URLs are not secret).
+        /// Its value, with any `user:password@` replaced by `***@`.
         value: String,
         /// Why.
         reason: String,

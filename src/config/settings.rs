@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::ConfigError;
+use super::{ConfigError, file};
 use crate::types::Symbol;
 
 /// Every section of `aurora.toml`. Keys are a contract: add freely, rename none.
@@ -27,6 +27,8 @@ pub struct Settings {
     pub report: ReportSettings,
     /// `[alpaca]`: client timeouts and retries.
     pub alpaca: AlpacaSettings,
+    /// `[store]`: the database.
+    pub store: StoreSettings,
 }
 
 /// `[universe]`: what may be traded.
@@ -246,13 +248,53 @@ impl Default for AlpacaSettings {
     }
 }
 
+/// `[store]`: the SQLite database.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// How long a job waits for another connection's write (a backup, a second job) before it
+    /// gives up with exit 75, seconds.
+    pub busy_timeout_secs: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            busy_timeout_secs: 10,
+        }
+    }
+}
+
+/// The largest `aurora.toml` Aurora reads.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// Reads and validates `aurora.toml`.
 pub fn read(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
+    let bytes = match file::open(path)? {
+        Some(opened) => opened.read_capped(path, MAX_CONFIG_BYTES)?,
+        None => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+    };
+    from_bytes(path, &bytes)
+}
+
+/// Parses and validates the bytes of `aurora.toml` read from `path`. Every error names the
+/// file, a line and a key.
+fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Settings, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = file::line_of(bytes, e.valid_up_to());
+        ConfigError::Toml {
+            path: path.to_owned(),
+            line,
+            key: key_at(&String::from_utf8_lossy(bytes), line),
+            message: "not UTF-8 text".into(),
+        }
     })?;
-    let settings = parse(&text).map_err(|(line, key, message)| ConfigError::Toml {
+    let settings = parse(text).map_err(|(line, key, message)| ConfigError::Toml {
         path: path.to_owned(),
         line,
         key,
@@ -262,6 +304,7 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
         .validate()
         .map_err(|(key, message)| ConfigError::Invalid {
             path: path.to_owned(),
+            line: key_line(text, key),
             key: key.to_owned(),
             message,
         })?;
@@ -272,14 +315,69 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
 fn parse(text: &str) -> Result<Settings, (usize, String, String)> {
     let de = toml::Deserializer::new(text);
     serde_path_to_error::deserialize(de).map_err(|err| {
-        let key = err.path().to_string();
+        let path = err.path().to_string();
         let inner = err.into_inner();
         let line = inner
             .span()
-            .map(|span| text[..span.start].matches('\n').count() + 1)
+            .map(|span| file::line_of(text.as_bytes(), span.start))
             .unwrap_or(1);
+        // A syntax error or a duplicate key fails before any key is reached ("."): name the
+        // key written on the offending line instead.
+        let key = if path == "." {
+            key_at(text, line)
+        } else {
+            path
+        };
         (line, key, inner.message().to_owned())
     })
+}
+
+/// The dotted key written on `line`: the nearest table header above it plus the text before
+/// `=` (the header itself on a header line). Only for messages, so it stays lexical.
+fn key_at(text: &str, line: usize) -> String {
+    let header = |l: &str| {
+        let l = l.trim();
+        (l.starts_with('[')).then(|| l.trim_matches(['[', ']', ' ']).to_owned())
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(here) = lines.get(line.saturating_sub(1)) else {
+        return "(end of file)".into();
+    };
+    if let Some(table) = header(here) {
+        return table;
+    }
+    let key = here.split('=').next().unwrap_or_default().trim();
+    let table = lines[..line.saturating_sub(1)]
+        .iter()
+        .rev()
+        .find_map(|l| header(l));
+    match (table, key.is_empty()) {
+        (Some(t), false) => format!("{t}.{key}"),
+        (Some(t), true) => t,
+        (None, false) => key.to_owned(),
+        (None, true) => "(top level)".into(),
+    }
+}
+
+/// The line where a dotted key (or, failing that, its nearest written parent) is set in a
+/// document that parses; 1 when none of it is written.
+fn key_line(text: &str, key: &str) -> usize {
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else {
+        return 1;
+    };
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut found = None;
+    for part in key.split('.') {
+        let Some((k, item)) = table.get_key_value(part) else {
+            break;
+        };
+        found = k.span().or(item.span()).or(found);
+        match item.as_table_like() {
+            Some(t) => table = t,
+            None => break,
+        }
+    }
+    found.map_or(1, |span| file::line_of(text.as_bytes(), span.start))
 }
 
 impl Settings {
@@ -329,17 +427,69 @@ impl Settings {
                 ),
             ));
         }
-        if self.data.history_days == 0 {
-            return Err(("data.history_days", "must be at least 1".into()));
-        }
-        if !(1..=10_000).contains(&self.data.page_limit) {
-            return Err((
+        let a = &self.alpaca;
+        for (key, value, lo, hi) in [
+            (
+                "strategy.lookback",
+                u64::from(self.strategy.lookback),
+                1,
+                5_000,
+            ),
+            (
+                "risk.max_orders_per_day",
+                u64::from(self.risk.max_orders_per_day),
+                0,
+                10_000,
+            ),
+            (
+                "data.history_days",
+                u64::from(self.data.history_days),
+                1,
+                10_000,
+            ),
+            (
+                "data.overlap_sessions",
+                u64::from(self.data.overlap_sessions),
+                0,
+                1_000,
+            ),
+            (
                 "data.page_limit",
-                format!("must be 1 to 10000, not {}", self.data.page_limit),
-            ));
-        }
-        if self.alpaca.max_attempts == 0 {
-            return Err(("alpaca.max_attempts", "must be at least 1".into()));
+                u64::from(self.data.page_limit),
+                1,
+                10_000,
+            ),
+            // A zero duration makes every request fail at once, which looks like an outage.
+            (
+                "alpaca.connect_timeout_secs",
+                a.connect_timeout_secs,
+                1,
+                300,
+            ),
+            (
+                "alpaca.request_timeout_secs",
+                a.request_timeout_secs,
+                1,
+                3_600,
+            ),
+            ("alpaca.max_attempts", u64::from(a.max_attempts), 1, 100),
+            ("alpaca.retry_base_ms", a.retry_base_ms, 1, 60_000),
+            (
+                "alpaca.retry_deadline_secs",
+                a.retry_deadline_secs,
+                1,
+                3_600,
+            ),
+            (
+                "store.busy_timeout_secs",
+                self.store.busy_timeout_secs,
+                1,
+                3_600,
+            ),
+        ] {
+            if !(lo..=hi).contains(&value) {
+                return Err((key, format!("must be {lo} to {hi}, not {value}")));
+            }
         }
         Ok(())
     }
@@ -388,6 +538,7 @@ fn optional_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn empty_file_gives_documented_defaults() {
@@ -429,6 +580,187 @@ mod tests {
         assert_eq!(key, "universe.symbols");
         assert!(line >= 2, "{line}");
         assert!(msg.contains("spy"), "{msg}");
+    }
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        from_bytes(Path::new("/etc/aurora.toml"), text.as_bytes())
+    }
+
+    #[test]
+    fn range_errors_name_file_line_and_key() {
+        let e = load("[data]\nfeed = \"iex\"\nhistory_days = 4000000000\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/aurora.toml:3: data.history_days: must be 1 to 10000, not 4000000000"
+        );
+        for (text, key, line) in [
+            (
+                "[alpaca]\nrequest_timeout_secs = 0\n",
+                "alpaca.request_timeout_secs",
+                2,
+            ),
+            (
+                "\n[alpaca]\nconnect_timeout_secs = 0\n",
+                "alpaca.connect_timeout_secs",
+                3,
+            ),
+            (
+                "[alpaca]\nretry_deadline_secs = 0\n",
+                "alpaca.retry_deadline_secs",
+                2,
+            ),
+            ("[alpaca]\nretry_base_ms = 0\n", "alpaca.retry_base_ms", 2),
+            (
+                "[store]\nbusy_timeout_secs = 0\n",
+                "store.busy_timeout_secs",
+                2,
+            ),
+            ("alpaca.max_attempts = 0\n", "alpaca.max_attempts", 1),
+            ("[risk]\nmax_daily_loss = 2\n", "risk.max_daily_loss", 2),
+            ("[strategy]\nname = \"fixed\"\n", "strategy", 1),
+        ] {
+            match load(text) {
+                Err(ConfigError::Invalid {
+                    line: l, key: k, ..
+                }) => {
+                    assert_eq!((l, k.as_str()), (line, key), "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn negative_durations_and_duplicates_name_line_and_key() {
+        for (text, key, line) in [
+            (
+                "[alpaca]\nrequest_timeout_secs = -1\n",
+                "alpaca.request_timeout_secs",
+                2,
+            ),
+            (
+                "[risk]\nmax_orders_per_day = 1\nmax_orders_per_day = 2\n",
+                "risk.max_orders_per_day",
+                3,
+            ),
+            (
+                "[risk]\nmax_orders_per_day = 1\n[data]\n[risk]\n",
+                "risk",
+                4,
+            ),
+            ("[data]\nfeed = \"iex\n", "data.feed", 2),
+            ("\u{feff}[data]\nhistory_days = 10\n[data\n", "data", 3),
+        ] {
+            match load(text) {
+                Err(ConfigError::Toml {
+                    line: l, key: k, ..
+                }) => {
+                    assert_eq!((l, k.as_str()), (line, key), "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let e = load("[risk]\nmax_orders_per_day = 1\nmax_orders_per_day = 2\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/etc/aurora.toml:3: risk.max_orders_per_day: duplicate key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_bom_is_accepted_and_bad_utf8_is_named() {
+        load("\u{feff}[data]\nhistory_days = 10\n").unwrap();
+        let e = from_bytes(Path::new("a.toml"), b"[data]\nadjustment = \"\xff\"\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Toml { line: 2, .. }), "{e:?}");
+    }
+
+    /// Keys and values `aurora.toml` is made of, to reach the range checks as well as the parser.
+    fn toml_like() -> impl Strategy<Value = String> {
+        let section = prop::sample::select(vec![
+            "universe", "strategy", "risk", "orders", "data", "report", "alpaca", "store", "x",
+        ]);
+        let key = prop::sample::select(vec![
+            "symbols",
+            "name",
+            "lookback",
+            "cash_buffer",
+            "weights",
+            "max_order_notional",
+            "max_position_weight",
+            "max_orders_per_day",
+            "max_daily_loss",
+            "max_price_move",
+            "min_buying_power",
+            "on_violation",
+            "time_in_force",
+            "fractional",
+            "min_notional",
+            "rebalance_threshold",
+            "feed",
+            "adjustment",
+            "history_days",
+            "overlap_sessions",
+            "page_limit",
+            "dir",
+            "connect_timeout_secs",
+            "request_timeout_secs",
+            "max_attempts",
+            "retry_base_ms",
+            "retry_deadline_secs",
+            "busy_timeout_secs",
+            "nope",
+        ]);
+        let value = prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            any::<f64>().prop_map(|v| format!("{v:?}")),
+            "[-0-9.eE+]{1,30}",
+            "\"[ -~]{0,12}\"",
+            Just("[\"SPY\", \"TLT\"]".to_owned()),
+            Just("{ SPY = 0.5, TLT = 0.6 }".to_owned()),
+            Just("\"fixed\"".to_owned()),
+            Just("true".to_owned()),
+        ];
+        prop::collection::vec((section, prop::collection::vec((key, value), 0..4)), 0..4).prop_map(
+            |sections| {
+                sections
+                    .into_iter()
+                    .map(|(s, kv)| {
+                        let body: String = kv
+                            .into_iter()
+                            .map(|(k, v)| format!("{k} = {v}\n"))
+                            .collect();
+                        format!("[{s}]\n{body}")
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bytes never panic the loader: a config or an error naming a line in the file.
+        #[test]
+        fn arbitrary_bytes_load_or_name_a_line(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            check_outcome(&bytes, from_bytes(Path::new("a.toml"), &bytes));
+        }
+
+        #[test]
+        fn toml_like_text_loads_or_names_a_line(text in toml_like()) {
+            check_outcome(text.as_bytes(), from_bytes(Path::new("a.toml"), text.as_bytes()));
+        }
+    }
+
+    fn check_outcome(bytes: &[u8], result: Result<Settings, ConfigError>) {
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+        match result {
+            Ok(_) => {}
+            Err(ConfigError::Toml { line, key, .. })
+            | Err(ConfigError::Invalid { line, key, .. }) => {
+                assert!((1..=lines).contains(&line), "line {line} of {lines}");
+                assert!(!key.is_empty() && key != ".", "key {key:?}");
+            }
+            Err(other) => panic!("not a config error with a line: {other:?}"),
+        }
     }
 
     #[test]
