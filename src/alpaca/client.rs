@@ -15,7 +15,7 @@ use tracing::{debug, warn};
 use super::error::{ApiErrorBody, Error};
 use super::models::{Account, Asset, BarsPage, CalendarDay, Clock, FillActivity, Order, Position};
 use super::retry::{RetryPolicy, server_wait_hint};
-use crate::config::{AlpacaAccess, AlpacaSettings, Feed};
+use crate::config::{AlpacaAccess, AlpacaSettings, Feed, redact_userinfo};
 use crate::types::Symbol;
 
 /// One HTTP exchange's view of the server's clock (its `Date` header), for skew checks.
@@ -169,6 +169,9 @@ impl Client {
         }
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            // A followed redirect would replay the keys (and an order's body) to wherever the
+            // Location header points; Alpaca's APIs never redirect.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("aurora/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .timeout(Duration::from_secs(settings.request_timeout_secs))
@@ -292,11 +295,16 @@ impl Client {
             Err(e) => return Submitted::Unknown(self.unreachable(&e, 1)),
         };
         let status = resp.status();
+        if status.is_redirection() {
+            // Not followed, so not placed by whoever answered.
+            return Submitted::Refused(redirect(endpoint, &resp));
+        }
         let request_id = header_text(resp.headers(), "x-request-id");
-        let bytes = match resp.bytes().await {
+        let bytes = match read_body(resp).await {
             Ok(b) => b,
             // Headers arrived but the body did not: the order may well exist.
-            Err(e) => return Submitted::Unknown(self.unreachable(&e, 1)),
+            Err(BodyError::Transport(e)) => return Submitted::Unknown(self.unreachable(&e, 1)),
+            Err(BodyError::TooLarge) => return Submitted::Unknown(too_large(endpoint)),
         };
         if status.is_success() {
             return match serde_json::from_slice::<Order>(&bytes) {
@@ -455,17 +463,19 @@ impl Client {
             let (failure, wait_hint) = match result {
                 Ok(resp) => {
                     let status = resp.status();
+                    if status.is_redirection() {
+                        return Err(redirect(endpoint, &resp));
+                    }
                     let request_id = header_text(resp.headers(), "x-request-id");
                     let hint = server_wait_hint(
                         resp.headers(),
                         Utc::now(),
                         status == StatusCode::TOO_MANY_REQUESTS,
                     );
-                    let bytes = resp.bytes().await;
-                    match bytes {
+                    match read_body(resp).await {
                         Ok(bytes) if status.is_success() => {
                             debug!(%endpoint, status = status.as_u16(), attempt, "alpaca request ok");
-                            return Ok(bytes.to_vec());
+                            return Ok(bytes);
                         }
                         Ok(bytes) => (
                             Error::Api {
@@ -477,7 +487,8 @@ impl Client {
                             },
                             hint,
                         ),
-                        Err(e) => (self.unreachable(&e, attempt), None),
+                        Err(BodyError::TooLarge) => return Err(too_large(endpoint)),
+                        Err(BodyError::Transport(e)) => (self.unreachable(&e, attempt), None),
                     }
                 }
                 Err(e) => (self.unreachable(&e, attempt), None),
@@ -485,11 +496,13 @@ impl Client {
             if !failure.is_temporary() || attempt >= self.policy.max_attempts {
                 return Err(failure);
             }
-            let delay = wait_hint.unwrap_or_else(|| self.policy.backoff(attempt, fastrand::f64()));
-            if started.elapsed() + delay > self.policy.deadline {
+            let Some(delay) =
+                self.policy
+                    .next_delay(attempt, started.elapsed(), wait_hint, fastrand::f64())
+            else {
                 warn!(%endpoint, "giving up: the next retry would pass the {:?} deadline", self.policy.deadline);
                 return Err(failure);
-            }
+            };
             warn!(%endpoint, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(delay).await;
         }
@@ -620,6 +633,57 @@ impl Client {
             };
             *self.last_sample.lock().unwrap_or_else(|e| e.into_inner()) = Some(sample);
         }
+    }
+}
+
+/// The largest response body Aurora reads. Alpaca's biggest answers (a page of 10,000 bars, every
+/// active asset) are a few megabytes; more is a broken or hostile server, not data.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a body could not be read.
+enum BodyError {
+    /// Longer than `MAX_BODY_BYTES`.
+    TooLarge,
+    /// The connection failed mid-body.
+    Transport(reqwest::Error),
+}
+
+/// Reads a response body, stopping at `MAX_BODY_BYTES` whatever `Content-Length` says.
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(endpoint: &str) -> Error {
+    Error::TooLarge {
+        endpoint: endpoint.to_owned(),
+        limit: MAX_BODY_BYTES,
+    }
+}
+
+/// The error for a redirect, naming where it pointed (without any credentials in it).
+fn redirect(endpoint: &str, resp: &reqwest::Response) -> Error {
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(200).collect::<String>())
+        .map_or_else(|| "(no Location header)".to_owned(), |l| redact_userinfo(&l));
+    Error::Redirect {
+        endpoint: endpoint.to_owned(),
+        status: resp.status().as_u16(),
+        location,
     }
 }
 

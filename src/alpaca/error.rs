@@ -40,6 +40,27 @@ pub enum Error {
         /// The parse error (never the body, which could be large).
         reason: String,
     },
+    /// Alpaca's APIs never redirect: a redirect is not followed (it could carry the keys and an
+    /// order to another host) but reported.
+    #[error(
+        "{endpoint}: redirected (HTTP {status}) to {location}; Alpaca's APIs do not redirect and Aurora follows no redirect: check APCA_API_BASE_URL and APCA_API_DATA_URL"
+    )]
+    Redirect {
+        /// `POST /v2/orders` etc.
+        endpoint: String,
+        /// HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// The `Location` header, without any `user:password@`.
+        location: String,
+    },
+    /// The response body is larger than Aurora reads.
+    #[error("{endpoint}: the response body is larger than {} MB; Aurora stops reading there", limit / (1024 * 1024))]
+    TooLarge {
+        /// `GET /v2/stocks/bars` etc.
+        endpoint: String,
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// The HTTP client could not be built.
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
@@ -61,7 +82,10 @@ impl Error {
             Error::Api { status, .. } => {
                 *status == StatusCode::TOO_MANY_REQUESTS.as_u16() || *status >= 500
             }
-            Error::Decode { .. } | Error::Setup(_) => false,
+            Error::Decode { .. }
+            | Error::Redirect { .. }
+            | Error::TooLarge { .. }
+            | Error::Setup(_) => false,
         }
     }
 

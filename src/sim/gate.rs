@@ -67,6 +67,14 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
             )
                 .into_response(),
         ),
+        Some(FaultAction::Redirect { status, location }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            Some((status, [("location", location)]).into_response())
+        }
+        Some(FaultAction::Oversized {
+            bytes,
+            declare_length,
+        }) => Some(oversized(bytes, declare_length)),
         Some(FaultAction::Status {
             status,
             code,
@@ -150,6 +158,29 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
     };
     if let Some(entry) = shared.lock().log.iter_mut().find(|e| e.seq == seq) {
         entry.status = status;
+    }
+    resp
+}
+
+/// A 200 whose JSON body (one long string) is `bytes` long, produced a chunk at a time so the
+/// fake never holds it in memory.
+fn oversized(bytes: u64, declare_length: bool) -> Response {
+    const CHUNK: u64 = 64 * 1024;
+    let filler = bytes.saturating_sub(2);
+    let chunks = futures::stream::iter(
+        std::iter::once(axum::body::Bytes::from_static(b"\""))
+            .chain((0..filler.div_ceil(CHUNK)).map(move |i| {
+                let n = (filler - i * CHUNK).min(CHUNK) as usize;
+                axum::body::Bytes::from(vec![b'x'; n])
+            }))
+            .chain(std::iter::once(axum::body::Bytes::from_static(b"\"")))
+            .map(Ok::<_, std::convert::Infallible>),
+    );
+    let mut resp = Response::new(axum::body::Body::from_stream(chunks));
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/json"));
+    if declare_length {
+        h.insert("content-length", HeaderValue::from(bytes.max(2)));
     }
     resp
 }

@@ -502,6 +502,23 @@ pub enum FaultAction {
     },
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
+    /// Answer with a redirect to `location` (Alpaca never redirects; a hijacked or misconfigured
+    /// endpoint might, to harvest the keys and an order's body).
+    Redirect {
+        /// 301, 302, 303, 307 or 308.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
+    /// Answer 200 with a JSON body of this many bytes (a runaway or hostile server), streamed
+    /// in chunks without a `Content-Length` unless `declare_length`.
+    Oversized {
+        /// Body size in bytes.
+        bytes: u64,
+        /// Send `Content-Length` up front.
+        #[serde(default)]
+        declare_length: bool,
+    },
     /// Process the request as usual (an order is placed), then close the connection without
     /// answering: the client sees a transport error and must reconcile. Logged with status 0.
     AcceptThenDrop,
