@@ -32,6 +32,9 @@ pub fn main() -> ExitCode {
 /// Parses the command line (clap exits 2 on bad usage) and runs the command.
 pub fn run() -> anyhow::Result<Exit> {
     let cli = Cli::parse();
+    // Everything Aurora creates (store, WAL, lock, reports, backups) is private to the user,
+    // whatever umask it was started with; the state files also set their modes themselves.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     logging::init(Verbosity::from_flags(cli.quiet, cli.verbose));
     let sources = Sources {
         config_file: cli.config.clone(),

@@ -161,7 +161,7 @@ impl Config {
 
     /// The path of the SQLite database.
     pub fn db_path(&self) -> PathBuf {
-        self.state_dir.join("aurora.db")
+        self.state_dir.join(crate::store::DB_FILE)
     }
 
     /// The kill switch: while this file exists, nothing trades.

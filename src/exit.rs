@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::alpaca;
 use crate::config::{ConfigError, PaperGuardError};
-use crate::store::LockError;
+use crate::store::{LockError, StoreError};
 
 /// How a job ended, as the process exit code that scripts and systemd see (DESIGN.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -51,8 +51,21 @@ impl Exit {
             if cause.is::<PaperGuardError>() || cause.is::<Blocked>() {
                 return Exit::Blocked;
             }
-            if cause.is::<LockError>() {
+            // Only a lock another job holds is "busy, retry"; an unreadable or unwritable lock
+            // file is a broken machine, and retrying it only delays the alert.
+            if cause
+                .downcast_ref::<LockError>()
+                .is_some_and(|e| matches!(e, LockError::Held { .. }))
+            {
                 return Exit::Locked;
+            }
+            // The database stayed busy past the busy timeout (a backup, a stuck job): temporary.
+            if cause.downcast_ref::<StoreError>().is_some_and(StoreError::is_busy)
+                || cause
+                    .downcast_ref::<rusqlite::Error>()
+                    .is_some_and(crate::store::is_busy)
+            {
+                return Exit::TempFail;
             }
             if cause
                 .downcast_ref::<alpaca::Error>()

@@ -257,6 +257,13 @@ pub struct StoreSettings {
     pub busy_timeout_secs: u64,
 }
 
+impl StoreSettings {
+    /// `busy_timeout_secs` as a duration.
+    pub fn busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.busy_timeout_secs)
+    }
+}
+
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {

@@ -240,8 +240,9 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         "fetching daily bars"
     );
 
-    let mut writer =
-        BarWriter::start(&ctx.config.db_path()).context("cannot open the store for bars")?;
+    let busy_timeout = ctx.config.settings.store.busy_timeout();
+    let mut writer = BarWriter::start(&ctx.config.db_path(), busy_timeout)
+        .context("cannot open the store for bars")?;
     let mut progress = Progress::start(request.progress, symbols.len() as u64);
     progress.advance(plan.up_to_date.len() as u64, 0);
     for batch in &plan.batches {

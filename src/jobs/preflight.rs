@@ -213,7 +213,7 @@ fn missing_bars(
         .collect())
 }
 
-/// Checks that need no network: store, disk, kill switch.
+/// Checks that need no network: store, state directory, disk, kill switch.
 fn local_checks(ctx: &JobContext) -> Vec<Check> {
     let cfg = &ctx.config;
     vec![
@@ -221,9 +221,16 @@ fn local_checks(ctx: &JobContext) -> Vec<Check> {
             ctx.store.quick_check().map_err(|e| e.to_string()),
             ctx.store.check_writable().map_err(|e| e.to_string()),
         ),
+        checks::state_dir(&cfg.state_dir, dir_mode(&cfg.state_dir)),
         checks::disk(free_space(&cfg.state_dir)),
         checks::kill_switch(&cfg.halt_path(), cfg.halt_path().exists()),
     ]
+}
+
+fn dir_mode(dir: &std::path::Path) -> Result<u32, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir).map_err(|e| e.to_string())?;
+    Ok(meta.permissions().mode() & 0o7777)
 }
 
 fn free_space(dir: &std::path::Path) -> Result<u64, String> {

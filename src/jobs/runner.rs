@@ -10,7 +10,7 @@ use tracing::{Instrument, error, info_span};
 use crate::alpaca::Client;
 use crate::config::Config;
 use crate::exit::Exit;
-use crate::store::{RunFinish, RunId, StateLock, Store};
+use crate::store::{self, RunFinish, RunId, StateLock, Store};
 use crate::types::SessionDate;
 
 /// A job's result: JSON for machines, text for people, and the exit code it implies.
@@ -79,6 +79,7 @@ where
 {
     let span = info_span!("job", job = job.name(), session = tracing::field::Empty);
     async move {
+        let new_dir = store::is_new_state_dir(&config.state_dir);
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -98,7 +99,11 @@ where
         } else {
             None
         };
-        let store = Store::open(&config.db_path()).context("cannot open the store")?;
+        if !new_dir {
+            store::refuse_truncated(&config.db_path())?;
+        }
+        let store = Store::open_with_timeout(&config.db_path(), config.settings.store.busy_timeout())
+            .context("cannot open the store")?;
         let run_id = store.start_run(job.name(), Utc::now())?;
         let client = Client::new(&config.alpaca, &config.settings.alpaca)?;
         let ctx = JobContext {

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::{BarUpsert, Store, StoreError, StoredBar};
 
@@ -16,8 +17,8 @@ pub struct BarWriter {
 
 impl BarWriter {
     /// Opens a second connection to the database at `path` and starts the writer.
-    pub fn start(path: &Path) -> Result<BarWriter, StoreError> {
-        let store = Store::open(path)?;
+    pub fn start(path: &Path, busy_timeout: Duration) -> Result<BarWriter, StoreError> {
+        let store = Store::open_with_timeout(path, busy_timeout)?;
         // Two pages in flight at most: memory stays bounded when the disk is slower than the network.
         let (pages, received) = mpsc::sync_channel::<Vec<StoredBar>>(2);
         let thread = std::thread::Builder::new()

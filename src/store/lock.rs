@@ -2,6 +2,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -29,6 +30,13 @@ pub enum LockError {
         /// Who, when the holder has written it yet.
         holder: Option<LockHolder>,
     },
+    /// The lock path is a symbolic link: following it would let whoever made it choose which
+    /// file Aurora truncates and writes.
+    #[error("lock file {} is a symbolic link: refusing to follow it; remove it (Aurora makes a new one)", path.display())]
+    Symlink {
+        /// The lock path.
+        path: PathBuf,
+    },
     /// The lock file could not be opened.
     #[error("cannot open lock file {}: {source}", path.display())]
     Io {
@@ -51,6 +59,9 @@ fn describe(holder: Option<&LockHolder>) -> String {
     }
 }
 
+/// The lock file's name in the state directory.
+pub const LOCK_FILE: &str = "aurora.lock";
+
 /// An exclusive advisory lock on `STATE_DIR/aurora.lock`, released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct StateLock {
@@ -64,18 +75,31 @@ impl StateLock {
         job: &str,
         now: DateTime<Utc>,
     ) -> Result<StateLock, LockError> {
-        let path = state_dir.join("aurora.lock");
+        let path = state_dir.join(LOCK_FILE);
         let io = |source| LockError::Io {
             path: path.clone(),
             source,
         };
+        let symlink = || LockError::Symlink { path: path.clone() };
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(symlink());
+        }
+        // O_NOFOLLOW: a link made between the check and the open is refused too (ELOOP).
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(&path)
-            .map_err(io)?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+                    symlink()
+                } else {
+                    io(e)
+                }
+            })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -124,5 +148,17 @@ mod tests {
         assert!(err.to_string().contains("`trade`"), "{err}");
         drop(held);
         StateLock::acquire(dir.path(), "eod", t0).unwrap();
+    }
+
+    #[test]
+    fn a_symlinked_lock_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).unwrap();
+        let t0: DateTime<Utc> = "2026-11-30T14:00:00Z".parse().unwrap();
+        let err = StateLock::acquire(dir.path(), "trade", t0).unwrap_err();
+        assert!(matches!(err, LockError::Symlink { .. }), "{err:?}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     }
 }

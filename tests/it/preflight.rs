@@ -23,6 +23,7 @@ fn passes_on_a_normal_session_day_and_records_the_verdict() {
         "buying power",
         "market data",
         "store",
+        "state dir",
         "disk",
         "kill switch",
     ] {
@@ -71,7 +72,7 @@ fn json_report_lists_every_check() {
     assert_eq!(json["verdict"], "pass");
     assert_eq!(json["session_date"], "2026-11-30");
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 12);
+    assert_eq!(checks.len(), 13);
     assert!(checks.iter().all(|c| c["status"] == "pass"), "{json:#}");
 }
 

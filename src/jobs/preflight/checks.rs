@@ -246,6 +246,23 @@ pub fn store(quick_check: Result<String, String>, writable: Result<(), String>) 
     }
 }
 
+/// The state directory is private: it holds positions, orders and P&L (but no keys, so others
+/// reading it is worth a warning, not a block).
+pub fn state_dir(path: &Path, mode: Result<u32, String>) -> Check {
+    match mode {
+        Ok(mode) if mode & 0o077 != 0 => Check::warn(
+            "state dir",
+            format!(
+                "{} has mode {mode:04o}: others can read positions and P&L; fix it with: chmod 700 {}",
+                path.display(),
+                path.display()
+            ),
+        ),
+        Ok(mode) => Check::pass("state dir", format!("{} mode {mode:04o}", path.display())),
+        Err(e) => Check::warn("state dir", format!("mode unknown: {e}")),
+    }
+}
+
 /// Free space in the state directory.
 pub fn disk(free: Result<u64, String>) -> Check {
     match free {
@@ -362,6 +379,16 @@ mod tests {
             kill_switch(Path::new("/s/HALT"), true).status,
             CheckStatus::Fail
         );
+    }
+
+    #[test]
+    fn a_state_dir_others_can_read_warns() {
+        let dir = Path::new("/s");
+        assert_eq!(state_dir(dir, Ok(0o700)).status, CheckStatus::Pass);
+        let open = state_dir(dir, Ok(0o755));
+        assert_eq!(open.status, CheckStatus::Warn);
+        assert!(open.detail.contains("chmod 700 /s"), "{}", open.detail);
+        assert_eq!(state_dir(dir, Ok(0o710)).status, CheckStatus::Warn);
     }
 
     #[test]
