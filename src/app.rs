@@ -71,6 +71,12 @@ pub fn run() -> anyhow::Result<Exit> {
                 jobs::trade::run(ctx, request).await
             })
         }
+        Command::Backup(args) => {
+            let state_dir = config::state_dir(&sources, &|name| std::env::var(name).ok())?;
+            let report = jobs::backup::run(&state_dir, args.to.as_deref())?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
         Command::Demo(args) => {
             let request = DemoRequest {
                 days: args.days,

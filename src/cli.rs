@@ -90,6 +90,15 @@ writing the report), 75 Alpaca unreachable.\n\nExample:\n  aurora eod"
     )]
     Eod,
 
+    /// Copy the store (aurora.db) consistently, even while a job is writing it.
+    #[command(
+        after_help = "Uses SQLite's online backup and takes no lock, so it runs while a timer's job \
+works. The copy is private (0600), self-contained (no -wal file) and checked; an existing FILE is \
+never overwritten.\n\nExit: 0 copied, 1 failed (named), 75 the database stayed busy.\n\n\
+Examples:\n  aurora backup\n  aurora backup --to ~/backups/aurora-$(date +%F).db"
+    )]
+    Backup(BackupArgs),
+
     /// Run whole trading days offline against a built-in fake Alpaca: no keys, no network.
     #[command(
         after_help = "Each day: fetch → preflight → trade → (the fake opens and fills) → status → \
@@ -166,6 +175,14 @@ pub struct AlertArgs {
     /// The unit that failed (systemd passes it as %i).
     #[arg(long, value_name = "NAME")]
     pub unit: String,
+}
+
+/// Arguments of `aurora backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where the copy goes (default: STATE_DIR/backups/aurora-<UTC time>.db); must not exist.
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<PathBuf>,
 }
 
 /// Arguments of `aurora demo`.

@@ -1,6 +1,7 @@
 //! One module per subcommand. Jobs do the I/O; they return reports that `app` renders.
 
 pub mod alert;
+pub mod backup;
 pub mod demo;
 pub mod eod;
 pub mod fetch;

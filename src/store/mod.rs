@@ -1,5 +1,6 @@
 //! The embedded store (SQLite): schema migrations, runs, preflight verdicts, and the state-directory lock.
 
+mod backup;
 mod bar_writer;
 mod bars;
 mod error;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use backup::{BackupCopy, backup};
 pub use bar_writer::BarWriter;
 pub use bars::{BarUpsert, StoredBar};
 pub use error::{StoreError, is_busy};
