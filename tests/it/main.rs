@@ -8,6 +8,7 @@ mod client_retries;
 mod config;
 mod eod;
 mod fetch;
+mod hostile;
 mod lock;
 mod paper_guard;
 mod preflight;

@@ -163,6 +163,26 @@ impl Run {
         self
     }
 
+    /// Starts the process with this umask (as a careless login shell might have).
+    pub fn umask(mut self, mask: u32) -> Run {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: umask is async-signal-safe and touches no memory of this process.
+        unsafe {
+            self.cmd.pre_exec(move || {
+                libc::umask(mask as libc::mode_t);
+                Ok(())
+            });
+        }
+        self
+    }
+
+    /// Runs the process as another user (needs root).
+    pub fn as_user(mut self, uid: u32, gid: u32) -> Run {
+        use std::os::unix::process::CommandExt;
+        self.cmd.uid(uid).gid(gid);
+        self
+    }
+
     /// Runs to completion; the caller checks the exit code or output.
     #[must_use = "check the exit code or output of a finished run"]
     pub fn run(mut self) -> Done {
@@ -239,6 +259,12 @@ impl Done {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
+}
+
+/// Whether the tests run as root (who can act as another user, and whom modes do not stop).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// Polls `cond` every 10 ms until it holds or `timeout` passes.
