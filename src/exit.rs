@@ -60,7 +60,9 @@ impl Exit {
                 return Exit::Locked;
             }
             // The database stayed busy past the busy timeout (a backup, a stuck job): temporary.
-            if cause.downcast_ref::<StoreError>().is_some_and(StoreError::is_busy)
+            if cause
+                .downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_busy)
                 || cause
                     .downcast_ref::<rusqlite::Error>()
                     .is_some_and(crate::store::is_busy)

@@ -678,8 +678,16 @@ fn redirect(endpoint: &str, resp: &reqwest::Response) -> Error {
     let location = resp
         .headers()
         .get(reqwest::header::LOCATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(200).collect::<String>())
-        .map_or_else(|| "(no Location header)".to_owned(), |l| redact_userinfo(&l));
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(200)
+                .collect::<String>()
+        })
+        .map_or_else(
+            || "(no Location header)".to_owned(),
+            |l| redact_userinfo(&l),
+        );
     Error::Redirect {
         endpoint: endpoint.to_owned(),
         status: resp.status().as_u16(),

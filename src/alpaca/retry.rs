@@ -123,13 +123,25 @@ mod tests {
     fn a_wait_past_the_deadline_gives_up_instead_of_overflowing() {
         let p = policy();
         let second = Duration::from_secs(1);
-        assert_eq!(p.next_delay(1, second, None, 0.0), Some(Duration::from_millis(100)));
-        assert_eq!(p.next_delay(1, second, Some(Duration::from_secs(29)), 0.0), Some(Duration::from_secs(29)));
-        assert_eq!(p.next_delay(1, second, Some(Duration::from_secs(30)), 0.0), None);
+        assert_eq!(
+            p.next_delay(1, second, None, 0.0),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            p.next_delay(1, second, Some(Duration::from_secs(29)), 0.0),
+            Some(Duration::from_secs(29))
+        );
+        assert_eq!(
+            p.next_delay(1, second, Some(Duration::from_secs(30)), 0.0),
+            None
+        );
         assert_eq!(p.next_delay(1, second, Some(Duration::MAX), 0.0), None);
         assert_eq!(p.next_delay(1, Duration::from_secs(31), None, 0.0), None);
         let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("18446744073709551615"));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("18446744073709551615"),
+        );
         let now: DateTime<Utc> = "2026-11-30T14:00:00Z".parse().unwrap();
         let hint = server_wait_hint(&h, now, true);
         assert_eq!(p.next_delay(2, second, hint, 0.5), None);

@@ -102,8 +102,9 @@ where
         if !new_dir {
             store::refuse_truncated(&config.db_path())?;
         }
-        let store = Store::open_with_timeout(&config.db_path(), config.settings.store.busy_timeout())
-            .context("cannot open the store")?;
+        let store =
+            Store::open_with_timeout(&config.db_path(), config.settings.store.busy_timeout())
+                .context("cannot open the store")?;
         let run_id = store.start_run(job.name(), Utc::now())?;
         let client = Client::new(&config.alpaca, &config.settings.alpaca)?;
         let ctx = JobContext {

@@ -158,7 +158,10 @@ mod tests {
         // Open while checking: closing the last connection removes the WAL.
         let _store = Store::open(&db).unwrap();
         for name in ["aurora.db", "aurora.db-wal", "aurora.db-shm"] {
-            let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{name}");
         }
     }

@@ -121,6 +121,7 @@ fn every_command_has_help_with_an_example_and_version_works() {
         &["systemd", "install", "--help"],
         &["systemd", "uninstall", "--help"],
         &["alert", "--help"],
+        &["backup", "--help"],
         &["sim", "--help"],
         &["sim", "serve", "--help"],
     ] {

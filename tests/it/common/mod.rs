@@ -177,7 +177,7 @@ impl Run {
     }
 
     /// Runs the process as another user (needs root).
-    pub fn as_user(mut self, uid: u32, gid: u32) -> Run {
+    pub fn run_as(mut self, uid: u32, gid: u32) -> Run {
         use std::os::unix::process::CommandExt;
         self.cmd.uid(uid).gid(gid);
         self

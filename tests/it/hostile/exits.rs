@@ -40,7 +40,7 @@ fn a_read_only_state_dir_exits_1_with_the_path_and_the_os_error() {
         // Root ignores modes: run as nobody, for whom the root-owned directory is read-only.
         set_mode(w.home.path(), 0o755);
         set_mode(&state, 0o755);
-        w.aurora(&["preflight"]).as_user(65534, 65534)
+        w.aurora(&["preflight"]).run_as(65534, 65534)
     } else {
         set_mode(&state, 0o555);
         w.aurora(&["preflight"])
@@ -119,29 +119,31 @@ fn with_env_file(w: &World, text: &[u8]) -> crate::common::Run {
 #[test]
 fn an_env_file_with_a_bom_is_read() {
     let w = World::at(MONDAY_0730_CT);
-    let text = format!(
-        "\u{feff}APCA_API_KEY_ID={DEFAULT_KEY}\nAPCA_API_SECRET_KEY={DEFAULT_SECRET}\n"
-    );
+    let text =
+        format!("\u{feff}APCA_API_KEY_ID={DEFAULT_KEY}\nAPCA_API_SECRET_KEY={DEFAULT_SECRET}\n");
     with_env_file(&w, text.as_bytes()).run().code(0);
 }
 
 #[test]
 fn env_file_syntax_errors_name_the_line_but_never_its_content() {
     let w = World::at(MONDAY_0730_CT);
-    let text = format!(
-        "# keys\nAPCA_API_KEY_ID={DEFAULT_KEY}\n\nAPCA API SECRET KEY={DEFAULT_SECRET}\n"
-    );
+    let text =
+        format!("# keys\nAPCA_API_KEY_ID={DEFAULT_KEY}\n\nAPCA API SECRET KEY={DEFAULT_SECRET}\n");
     let done = with_env_file(&w, text.as_bytes())
         .run()
         .code(2)
-        .stderr_has(&format!("{}:4: cannot parse this line", w.env_file().display()));
+        .stderr_has(&format!(
+            "{}:4: cannot parse this line",
+            w.env_file().display()
+        ));
     assert!(!done.stderr.contains(DEFAULT_SECRET), "{}", done.stderr);
 }
 
 #[test]
 fn a_control_character_in_the_secret_exits_2_naming_the_line() {
     let w = World::at(MONDAY_0730_CT);
-    let text = format!("APCA_API_KEY_ID={DEFAULT_KEY}\n\nAPCA_API_SECRET_KEY=\"{DEFAULT_SECRET}\u{7}\"\n");
+    let text =
+        format!("APCA_API_KEY_ID={DEFAULT_KEY}\n\nAPCA_API_SECRET_KEY=\"{DEFAULT_SECRET}\u{7}\"\n");
     let done = with_env_file(&w, text.as_bytes())
         .run()
         .code(2)

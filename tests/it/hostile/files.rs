@@ -36,7 +36,8 @@ fn state_files_are_private_whatever_the_umask() {
 
     w.aurora(&["trade"]).umask(0).run().code(0);
     w.sim.close_session().unwrap();
-    w.sim.set_clock("2026-11-30T21:15:00Z".parse().unwrap(), true);
+    w.sim
+        .set_clock("2026-11-30T21:15:00Z".parse().unwrap(), true);
     w.aurora(&["eod"]).umask(0).run().code(0);
     let reports = state.join("reports");
     assert_eq!(mode(&reports), 0o700);
@@ -66,13 +67,10 @@ fn a_symlinked_lock_is_refused_and_its_target_left_alone() {
     let precious = w.home.path().join("precious.txt");
     std::fs::write(&precious, "keep me").unwrap();
     std::os::unix::fs::symlink(&precious, state.join("aurora.lock")).unwrap();
-    w.aurora(&["preflight"])
-        .run()
-        .code(1)
-        .stderr_has(&format!(
-            "lock file {} is a symbolic link",
-            state.join("aurora.lock").display()
-        ));
+    w.aurora(&["preflight"]).run().code(1).stderr_has(&format!(
+        "lock file {} is a symbolic link",
+        state.join("aurora.lock").display()
+    ));
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
 }
 
@@ -89,7 +87,11 @@ fn an_emptied_database_is_refused_naming_it_and_the_backup_command() {
             .stderr_has(&format!("database {} is empty (0 bytes)", db.display()))
             .stderr_has("aurora backup");
     }
-    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0, "left for the operator");
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().len(),
+        0,
+        "left for the operator"
+    );
 
     // In a new state directory an empty file is only a placeholder.
     let fresh = World::at(MONDAY_0730_CT);
@@ -107,13 +109,10 @@ fn an_env_file_owned_by_someone_else_is_refused() {
     let w = World::at(MONDAY_0730_CT);
     let path = w.write_env_file("");
     std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
-    w.aurora(&["preflight"])
-        .run()
-        .code(2)
-        .stderr_has(&format!(
-            "env file {} is owned by uid 65534, not by you (uid 0)",
-            path.display()
-        ));
+    w.aurora(&["preflight"]).run().code(2).stderr_has(&format!(
+        "env file {} is owned by uid 65534, not by you (uid 0)",
+        path.display()
+    ));
     assert_eq!(w.requests(), vec![]);
 }
 
@@ -136,9 +135,18 @@ fn backup_copies_the_store_while_a_job_holds_the_lock() {
         .json();
     assert_eq!(json["quick_check"], "ok");
     assert_eq!(mode(&copy), 0o600);
-    assert!(!Path::new(&format!("{}-wal", copy.display())).exists(), "one file");
-    let runs = aurora::store::Store::open(&copy).unwrap().last_runs().unwrap();
-    assert!(!runs.is_empty(), "the copy holds the runs");
+    assert!(
+        !Path::new(&format!("{}-wal", copy.display())).exists(),
+        "one file"
+    );
+    // The copy is the store as it was mid-job: the held preflight's run, not yet finished.
+    let runs = aurora::store::Store::open(&copy)
+        .unwrap()
+        .last_runs()
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].job, "preflight");
+    assert_eq!(runs[0].finished_at, None, "{runs:?}");
     // An existing file is never overwritten.
     w.aurora(&["backup", "--to", copy.to_str().unwrap()])
         .run()
@@ -147,6 +155,15 @@ fn backup_copies_the_store_while_a_job_holds_the_lock() {
     assert!(held.wait_with_output().unwrap().status.success());
 
     // Without --to the copy goes under the state directory.
-    let done = w.aurora(&["backup"]).run().code(0).stdout_has("quick_check  ok");
-    assert!(done.stdout.contains(&w.state_dir().join("backups/aurora-").display().to_string()), "{}", done.stdout);
+    let done = w
+        .aurora(&["backup"])
+        .run()
+        .code(0)
+        .stdout_has("quick_check  ok");
+    assert!(
+        done.stdout
+            .contains(&w.state_dir().join("backups/aurora-").display().to_string()),
+        "{}",
+        done.stdout
+    );
 }

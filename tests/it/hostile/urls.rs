@@ -9,7 +9,13 @@ use crate::common::{MONDAY_0730_CT, World};
 /// had one been sent, would arrive there.
 fn via_proxy(run: crate::common::Run, proxy: &Foreign) -> crate::common::Run {
     let mut run = run;
-    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
         run = run.env(var, &proxy.url());
     }
     run
