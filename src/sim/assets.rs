@@ -31,7 +31,12 @@ const ASSETS: &[(&str, &str, &str, bool)] = &[
     ("BRK.A", "Berkshire Hathaway Inc. Class A", "NYSE", true),
     ("BRK.B", "Berkshire Hathaway Inc. Class B", "NYSE", true),
     ("HALTD", "Halted Example Corp (not tradable)", "NYSE", false),
+    ("DLST", "Delisted Example Corp (inactive)", "NYSE", false),
 ];
+
+/// Assets Alpaca lists with `status: inactive` (delisted): not tradable, left out of
+/// `GET /v2/assets?status=active`, still found by `GET /v2/assets/{symbol}`.
+const INACTIVE: &[&str] = &["DLST"];
 
 /// Tradable assets Alpaca does not trade in fractions.
 const WHOLE_SHARES_ONLY: &[&str] = &["BRK.A"];
@@ -93,7 +98,7 @@ pub fn asset_json(symbol: &str, extra: &BTreeSet<String>) -> Option<Value> {
         "exchange": exchange,
         "symbol": symbol,
         "name": name,
-        "status": "active",
+        "status": if INACTIVE.contains(&symbol) { "inactive" } else { "active" },
         "tradable": tradable,
         "marginable": tradable,
         "maintenance_margin_requirement": 30,
@@ -106,12 +111,13 @@ pub fn asset_json(symbol: &str, extra: &BTreeSet<String>) -> Option<Value> {
     }))
 }
 
-/// Every asset.
-pub fn all_assets_json(extra: &BTreeSet<String>) -> Vec<Value> {
+/// Every asset, or those with `status` (`active` / `inactive`) when given.
+pub fn all_assets_json(extra: &BTreeSet<String>, status: Option<&str>) -> Vec<Value> {
     ASSETS
         .iter()
         .map(|a| a.0)
         .chain(extra.iter().map(String::as_str))
         .filter_map(|s| asset_json(s, extra))
+        .filter(|a| status.is_none_or(|st| a["status"] == st))
         .collect()
 }

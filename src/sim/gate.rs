@@ -40,6 +40,7 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
 
     let mut reset_override = None;
     let mut drop_after = None;
+    let mut delay = None;
     let early: Option<Response> = match fault {
         Some(FaultAction::AcceptThenDrop) => {
             match req.extensions().get::<ConnectInfo<ConnHandle>>() {
@@ -56,7 +57,7 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
             }
         }
         Some(FaultAction::Delay { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+            delay = Some(Duration::from_millis(ms));
             None
         }
         Some(FaultAction::Malformed) => Some(
@@ -111,7 +112,23 @@ pub async fn gate(State(shared): State<Shared>, req: Request, next: Next) -> Res
                 error(StatusCode::FORBIDDEN, None, "forbidden.")
             }
         }
-        None => next.run(req).await,
+        None => match delay {
+            // Like a real server, the fake finishes a request it has received even when the
+            // client gives up waiting: a delayed order is placed after its client is gone.
+            Some(wait) => tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                next.run(req).await
+            })
+            .await
+            .unwrap_or_else(|_| {
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "the delayed request failed",
+                )
+            }),
+            None => next.run(req).await,
+        },
     };
 
     let (limit, offset) = {

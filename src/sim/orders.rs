@@ -309,6 +309,13 @@ fn reserved_buying_power(st: &mut SimState, now: DateTime<Utc>) -> Decimal {
         .sum()
 }
 
+/// Buying power left for new buys: Alpaca's figure less what open buy orders hold (sells free
+/// nothing until they fill).
+pub fn available_buying_power(st: &mut SimState) -> Decimal {
+    let now = st.clock.now();
+    (st.buying_power() - reserved_buying_power(st, now)).max(Decimal::ZERO)
+}
+
 /// Shares of `symbol` committed to open sell orders.
 fn held_for_sells(st: &mut SimState, symbol: &str, now: DateTime<Utc>) -> Decimal {
     let open: Vec<(Option<Decimal>, Decimal)> = st
@@ -342,6 +349,10 @@ pub fn submit(st: &mut SimState, body: &[u8]) -> Result<SimOrder, Refusal> {
         && st.orders.iter().any(|o| &o.client_order_id == id)
     {
         return Err(Refusal::invalid("client_order_id must be unique"));
+    }
+    let a = &st.account;
+    if a.trading_blocked || a.account_blocked || a.trade_suspended_by_user || a.status != "ACTIVE" {
+        return Err(Refusal::forbidden("account is not authorized to trade"));
     }
     let Some(asset) = assets::tradability(&req.symbol, &st.market.extra_symbols) else {
         return Err(Refusal::invalid(format!(
@@ -397,7 +408,7 @@ pub fn submit(st: &mut SimState, body: &[u8]) -> Result<SimOrder, Refusal> {
                 )));
             }
         };
-        let available = (st.buying_power() - reserved_buying_power(st, now)).max(Decimal::ZERO);
+        let available = available_buying_power(st);
         if cost > available {
             return Err(Refusal::forbidden("insufficient buying power")
                 .with("buying_power", dec(cents(available)))

@@ -160,7 +160,8 @@ impl SimState {
         self.account.cash + self.long_market_value()
     }
 
-    /// Buying power: the override, else Reg T 2× on equity less positions held.
+    /// Buying power before open orders: the override, else Reg T 2× on equity less positions
+    /// held. (What is left after open buy orders is `orders::available_buying_power`.)
     pub fn buying_power(&self) -> Decimal {
         self.account.buying_power.unwrap_or_else(|| {
             (self.equity() * Decimal::TWO - self.long_market_value()).max(Decimal::ZERO)
@@ -240,6 +241,10 @@ pub struct SimAccount {
     pub trading_blocked: bool,
     /// Account blocked.
     pub account_blocked: bool,
+    /// Trading suspended by the account owner.
+    pub trade_suspended_by_user: bool,
+    /// Fields `GET /v2/account` leaves out of its answer (a partial or changed API).
+    pub omitted: Vec<String>,
 }
 
 impl Default for SimAccount {
@@ -252,6 +257,8 @@ impl Default for SimAccount {
             buying_power: None,
             trading_blocked: false,
             account_blocked: false,
+            trade_suspended_by_user: false,
+            omitted: Vec::new(),
         }
     }
 }
@@ -275,6 +282,10 @@ pub struct AccountPatch {
     pub trading_blocked: Option<bool>,
     /// Block the account.
     pub account_blocked: Option<bool>,
+    /// Suspend trading as the owner would.
+    pub trade_suspended_by_user: Option<bool>,
+    /// Account fields to leave out of `GET /v2/account` from now on (replaces the list).
+    pub omit: Option<Vec<String>>,
 }
 
 impl SimAccount {
@@ -297,6 +308,12 @@ impl SimAccount {
         }
         if let Some(v) = p.account_blocked {
             self.account_blocked = v;
+        }
+        if let Some(v) = p.trade_suspended_by_user {
+            self.trade_suspended_by_user = v;
+        }
+        if let Some(v) = p.omit {
+            self.omitted = v;
         }
     }
 }
@@ -495,7 +512,8 @@ pub enum FaultAction {
         #[serde(default)]
         reset_in_secs: Option<u64>,
     },
-    /// Wait this long, then answer normally.
+    /// Wait this long, then process the request and answer normally; the request is processed
+    /// even if the client has gone by then (an order placed after its client gave up).
     Delay {
         /// Milliseconds.
         ms: u64,

@@ -38,12 +38,13 @@ fn ts(t: DateTime<Utc>) -> String {
 
 /// `GET /v2/account`.
 pub async fn account(State(shared): State<Shared>) -> Response {
-    let st = shared.lock();
+    let mut st = shared.lock();
+    // As on Alpaca, open buy orders hold buying power until they fill or are canceled.
+    let bp = orders::available_buying_power(&mut st);
     let a = &st.account;
     let equity = st.equity();
     let lmv = st.long_market_value();
-    let bp = st.buying_power();
-    Json(json!({
+    let mut body = json!({
         "id": "a11ce000-0000-4000-8000-000000000001",
         "admin_configurations": {},
         "user_configurations": null,
@@ -66,7 +67,7 @@ pub async fn account(State(shared): State<Shared>) -> Response {
         "transfers_blocked": false,
         "account_blocked": a.account_blocked,
         "created_at": "2024-01-02T15:04:05.123456Z",
-        "trade_suspended_by_user": false,
+        "trade_suspended_by_user": a.trade_suspended_by_user,
         "multiplier": "2",
         "shorting_enabled": true,
         "equity": dec(equity),
@@ -82,8 +83,13 @@ pub async fn account(State(shared): State<Shared>) -> Response {
         "crypto_tier": 0,
         "intraday_adjustments": "0",
         "pending_reg_taf_fees": "0",
-    }))
-    .into_response()
+    });
+    if let Value::Object(fields) = &mut body {
+        for name in &a.omitted {
+            fields.remove(name);
+        }
+    }
+    Json(body).into_response()
 }
 
 fn ny(date: NaiveDate, time: chrono::NaiveTime) -> DateTime<Tz> {
@@ -160,9 +166,17 @@ pub async fn calendar(Query(q): Query<HashMap<String, String>>) -> Response {
     Json(days).into_response()
 }
 
-/// `GET /v2/assets`.
-pub async fn assets_list(State(shared): State<Shared>) -> Response {
-    Json(assets::all_assets_json(&shared.lock().market.extra_symbols)).into_response()
+/// `GET /v2/assets?status=` (every status when absent).
+pub async fn assets_list(
+    State(shared): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let status = q.get("status").map(String::as_str);
+    Json(assets::all_assets_json(
+        &shared.lock().market.extra_symbols,
+        status,
+    ))
+    .into_response()
 }
 
 /// `GET /v2/assets/{symbol}`.

@@ -188,7 +188,8 @@ fn fills_full_and_partial_are_recorded_as_activities() {
     );
     assert_books_balance(&api);
 
-    // Refusals change nothing.
+    // Refusals change nothing (a resting buy holds buying power: placed before the snapshot).
+    api.order(limit("buy", "SPY", "5", "499", "day", "s-1"));
     let before = api.account();
     let refusals = [
         (json!({"client_order_id": "nope", "qty": "1"}), 404),
@@ -200,7 +201,6 @@ fn fills_full_and_partial_are_recorded_as_activities() {
         assert_eq!(status, expected, "{body}: {v}");
         assert!(v["message"].is_string(), "{v}");
     }
-    api.order(limit("buy", "SPY", "5", "499", "day", "s-1"));
     let (status, v) = api.post("/_ctl/fill", json!({"client_order_id": "s-1", "qty": "6"}));
     assert_eq!(status, 422, "more than is left: {v}");
     let (status, v) = api.post(

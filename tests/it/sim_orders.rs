@@ -748,3 +748,70 @@ fn accept_then_drop_places_the_order_but_never_answers() {
     assert_eq!(String::from_utf8_lossy(&answer), "");
     assert_eq!(w.sim.orders().len(), 4);
 }
+
+#[test]
+fn account_buying_power_is_held_by_open_buys_and_not_freed_by_open_sells() {
+    // Before the open, so orders wait as `accepted` (reference §5.5).
+    let w = world(MON_0900_ET);
+    let api = Api::new(&w);
+    w.sim.adjust_position("SPY", d("10"));
+    w.account(AccountPatch {
+        buying_power: Some(d("10000")),
+        ..AccountPatch::default()
+    });
+    assert_eq!(dv(&api.account()["buying_power"]), d("10000"));
+    api.order(
+        json!({"symbol": "QQQ", "qty": "5", "side": "buy", "type": "limit",
+        "limit_price": "300", "time_in_force": "day"}),
+    );
+    assert_eq!(dv(&api.account()["buying_power"]), d("8500"));
+    api.order(
+        json!({"symbol": "SPY", "qty": "10", "side": "sell", "type": "market",
+        "time_in_force": "day"}),
+    );
+    assert_eq!(
+        dv(&api.account()["buying_power"]),
+        d("8500"),
+        "an open sell frees nothing until it fills"
+    );
+}
+
+#[test]
+fn a_blocked_account_cannot_place_orders() {
+    let w = world(MON_1000_ET);
+    let api = Api::new(&w);
+    w.account(AccountPatch {
+        trade_suspended_by_user: Some(true),
+        ..AccountPatch::default()
+    });
+    let (status, err) = api.post("/v2/orders", market_buy("SPY", "1"));
+    assert_eq!(status, 403);
+    assert_eq!(
+        err,
+        json!({"code": 40310000, "message": "account is not authorized to trade"})
+    );
+    assert_eq!(api.account()["trade_suspended_by_user"], true);
+    assert!(w.sim.orders().is_empty());
+}
+
+#[test]
+fn assets_list_by_status_and_an_inactive_asset_by_name() {
+    let w = world(MON_1000_ET);
+    let api = Api::new(&w);
+    let active = api.ok("/v2/assets?status=active&asset_class=us_equity");
+    let symbols = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["symbol"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(symbols(&active).contains(&"SPY".to_owned()));
+    assert!(!symbols(&active).contains(&"DLST".to_owned()));
+    assert_eq!(symbols(&api.ok("/v2/assets?status=inactive")), ["DLST"]);
+    let dlst = api.ok("/v2/assets/DLST");
+    assert_eq!(
+        (&dlst["status"], &dlst["tradable"]),
+        (&json!("inactive"), &json!(false))
+    );
+}
