@@ -320,14 +320,12 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Settings, ConfigError> {
 
 /// Parses TOML text; an error is (line, dotted key, message).
 fn parse(text: &str) -> Result<Settings, (usize, String, String)> {
+    let line_of = |offset: usize| file::line_of(text.as_bytes(), offset);
     let de = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let settings: Settings = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let line = inner
-            .span()
-            .map(|span| file::line_of(text.as_bytes(), span.start))
-            .unwrap_or(1);
+        let line = inner.span().map(|span| line_of(span.start)).unwrap_or(1);
         // A syntax error or a duplicate key fails before any key is reached ("."): name the
         // key written on the offending line instead.
         let key = if path == "." {
@@ -336,6 +334,34 @@ fn parse(text: &str) -> Result<Settings, (usize, String, String)> {
             path
         };
         (line, key, inner.message().to_owned())
+    })?;
+    if let Some((offset, message)) = repeated_symbol(text) {
+        return Err((line_of(offset), "universe.symbols".into(), message));
+    }
+    Ok(settings)
+}
+
+/// A universe symbol listed twice (it would be planned twice): where the repeat is, and what.
+fn repeated_symbol(text: &str) -> Option<(usize, String)> {
+    #[derive(Deserialize)]
+    struct File {
+        universe: Option<Universe>,
+    }
+    #[derive(Deserialize)]
+    struct Universe {
+        symbols: Option<Vec<toml::Spanned<String>>>,
+    }
+    let symbols = toml::from_str::<File>(text).ok()?.universe?.symbols?;
+    symbols.iter().enumerate().find_map(|(i, s)| {
+        let first = symbols[..i].iter().find(|f| f.get_ref() == s.get_ref())?;
+        let first_line = file::line_of(text.as_bytes(), first.span().start);
+        Some((
+            s.span().start,
+            format!(
+                "{} is listed twice (first on line {first_line}); list each symbol once",
+                s.get_ref()
+            ),
+        ))
     })
 }
 
@@ -409,6 +435,17 @@ impl Settings {
         }
         fraction("strategy.cash_buffer", self.strategy.cash_buffer)?;
         crate::strategy::build(&self.strategy).map_err(|e| ("strategy", e))?;
+        if let Some(outside) = self
+            .strategy
+            .weights
+            .keys()
+            .find(|s| !self.universe.symbols.contains(s))
+        {
+            return Err((
+                "strategy.weights",
+                format!("{outside} is not in universe.symbols; add it there or remove its weight"),
+            ));
+        }
         non_negative("risk.max_order_notional", self.risk.max_order_notional)?;
         fraction("risk.max_position_weight", self.risk.max_position_weight)?;
         fraction("risk.max_daily_loss", self.risk.max_daily_loss)?;
@@ -768,6 +805,38 @@ mod tests {
             }
             Err(other) => panic!("not a config error with a line: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_symbol_listed_twice_is_named_at_its_second_line() {
+        let (line, key, msg) =
+            parse("[universe]\nsymbols = [\n \"SPY\",\n \"TLT\",\n \"SPY\"]\n").unwrap_err();
+        assert_eq!((line, key.as_str()), (5, "universe.symbols"));
+        assert_eq!(
+            msg,
+            "SPY is listed twice (first on line 3); list each symbol once"
+        );
+    }
+
+    #[test]
+    fn weights_must_name_universe_symbols_and_belong_to_fixed() {
+        let s = parse(
+            "[universe]\nsymbols = [\"SPY\"]\n[strategy]\nname = \"fixed\"\nweights = { SPY = 0.5, TLT = 0.4 }\n",
+        )
+        .unwrap();
+        let (key, message) = s.validate().unwrap_err();
+        assert_eq!(key, "strategy.weights");
+        assert!(
+            message.starts_with("TLT is not in universe.symbols"),
+            "{message}"
+        );
+        let s = parse("[strategy]\nname = \"trend\"\nweights = { SPY = 0.5 }\n").unwrap();
+        let (key, message) = s.validate().unwrap_err();
+        assert_eq!(key, "strategy");
+        assert!(
+            message.contains("trend takes no strategy.weights"),
+            "{message}"
+        );
     }
 
     #[test]

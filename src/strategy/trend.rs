@@ -19,6 +19,12 @@ pub fn build(s: &StrategySettings) -> Result<Box<dyn Strategy>, String> {
     if s.lookback == 0 {
         return Err("trend needs strategy.lookback of at least 1".into());
     }
+    if !s.weights.is_empty() {
+        // Silently ignoring them would trade something other than what the file says.
+        return Err(
+            "trend takes no strategy.weights (they are for name = \"fixed\"); remove them".into(),
+        );
+    }
     Ok(Box::new(Trend {
         lookback: s.lookback as usize,
         cash_buffer: s.cash_buffer,
