@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aurora::config::{OrderSettings, RiskSettings, StrategySettings};
 use aurora::plan::risk::{self, AssetState, RiskInput};
-use aurora::plan::{self, Funds, PlanInput};
+use aurora::plan::{self, Book, PlanInput};
 use aurora::strategy::{self, Close, History};
 use aurora::types::{Money, SessionDate, Symbol};
 use chrono::{Days, NaiveDate};
@@ -57,6 +57,15 @@ fn main() {
         .iter()
         .map(|(s, q)| (s.clone(), q * prices[s].amount()))
         .collect();
+    let book = Book {
+        equity: Money::new(Decimal::from(10_000_000)),
+        last_equity: Money::new(Decimal::from(10_000_000)),
+        cash: Money::new(Decimal::from(5_000_000)),
+        buying_power: Money::new(Decimal::from(10_000_000)),
+        held: positions,
+        values,
+        ..Book::default()
+    };
     let assets: BTreeMap<Symbol, AssetState> = universe
         .iter()
         .map(|s| {
@@ -94,12 +103,7 @@ fn main() {
             strategy: strategy.name(),
             revision: 0,
             targets: &targets,
-            funds: Funds {
-                equity: Money::new(Decimal::from(10_000_000)),
-                cash: Money::new(Decimal::from(5_000_000)),
-                buying_power: Money::new(Decimal::from(10_000_000)),
-            },
-            positions: &positions,
+            book: &book,
             prices: &prices,
             fractionable: &fractionable,
             orders: &orders,
@@ -112,10 +116,8 @@ fn main() {
                 settings: &risk,
                 universe: &universe,
                 assets: &assets,
-                equity: Money::new(Decimal::from(10_000_000)),
-                last_equity: Money::new(Decimal::from(10_000_000)),
-                positions: &positions,
-                position_values: &values,
+                book: &book,
+                account_blockers: &[],
                 previous_closes: &prices,
                 orders_today: 0,
                 halted: false,

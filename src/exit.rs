@@ -59,6 +59,9 @@ impl Exit {
             {
                 return Exit::Locked;
             }
+            if cause.is::<Temporary>() {
+                return Exit::TempFail;
+            }
             // The database stayed busy past the busy timeout (a backup, a stuck job): temporary.
             if cause
                 .downcast_ref::<StoreError>()
@@ -90,6 +93,12 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Blocked(pub String);
+
+/// Something is not known yet and a later run will find out (exit 75): e.g. an order whose
+/// submission got no usable answer, which the next run resolves by looking it up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Temporary(pub String);
 
 /// The command line asked for something impossible (exit 2).
 #[derive(Debug, thiserror::Error)]

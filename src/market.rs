@@ -218,6 +218,15 @@ pub fn day_start(date: SessionDate) -> DateTime<Utc> {
     new_york(date.date(), NaiveTime::MIN)
 }
 
+/// Alpaca's last moment for `opg` orders on `date`: 09:28 New York time (it refuses them from
+/// then until 19:00).
+pub fn opg_cutoff(date: SessionDate) -> DateTime<Utc> {
+    new_york(
+        date.date(),
+        NaiveTime::from_hms_opt(9, 28, 0).expect("valid time"),
+    )
+}
+
 /// A moment in America/Chicago, where the operator and the timers live.
 pub fn chicago(t: DateTime<Utc>) -> DateTime<Tz> {
     t.with_timezone(&Chicago)

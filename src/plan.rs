@@ -1,7 +1,13 @@
 //! The plan: targets + account + positions + reference prices → orders (pure), and the risk
 //! checks every plan must pass (`risk`).
 
+pub mod book;
+pub mod prices;
+pub mod resize;
 pub mod risk;
+pub mod tif;
+
+pub use book::Book;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -90,17 +96,6 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-/// The account figures a plan needs.
-#[derive(Clone, Copy, Debug)]
-pub struct Funds {
-    /// Equity.
-    pub equity: Money,
-    /// Cash.
-    pub cash: Money,
-    /// Buying power.
-    pub buying_power: Money,
-}
-
 /// Everything a plan is made from.
 #[derive(Clone, Debug)]
 pub struct PlanInput<'a> {
@@ -112,10 +107,8 @@ pub struct PlanInput<'a> {
     pub revision: u32,
     /// The strategy's targets.
     pub targets: &'a [Target],
-    /// Account figures.
-    pub funds: Funds,
-    /// Shares held per symbol.
-    pub positions: &'a BTreeMap<Symbol, Decimal>,
+    /// The account: funds, positions, open orders, what was traded this session.
+    pub book: &'a Book,
     /// Reference price per symbol.
     pub prices: &'a BTreeMap<Symbol, Money>,
     /// Symbols that take fractional orders.
@@ -124,7 +117,8 @@ pub struct PlanInput<'a> {
     pub orders: &'a OrderSettings,
     /// `risk.max_position_weight`: targets above it are capped (the rest stays in cash).
     pub max_weight: Decimal,
-    /// `risk.max_order_notional`: no order is planned bigger; a larger move takes several days.
+    /// `risk.max_order_notional`: no symbol trades more in a session; a larger move takes
+    /// several sessions.
     pub max_order: Decimal,
 }
 
@@ -137,13 +131,29 @@ struct Draft {
     reason: String,
 }
 
-/// Makes the plan: sells before buys; buys sized to the cash left after sells and never above
-/// buying power; nothing below `min_notional` or within `rebalance_threshold` of its target.
+/// A buy the plan wants before cash and the order cap size it.
+struct Want {
+    symbol: Symbol,
+    price: Money,
+    value: Decimal,
+    /// Exposure the symbol already has (held and pending), for the capped message.
+    exposure: Decimal,
+    weight: Decimal,
+    fractional: bool,
+    reason: String,
+}
+
+/// Makes the plan: sells before buys; buys sized to the cash left after the sells that stay in
+/// the plan and after open buy orders, never above buying power; nothing below `min_notional` or
+/// within `rebalance_threshold` of its target; no symbol trading more than `max_order` in the
+/// session. Open orders count: pending buys as exposure, shares held for pending sells as not
+/// sellable.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
-    let equity = input.funds.equity.amount();
-    let mut notes = Vec::new();
+    let book = input.book;
+    let equity = book.equity.amount();
+    let mut notes = book.pending_notes();
     let mut sells = Vec::new();
-    let mut buys = Vec::new();
+    let mut wants = Vec::new();
     for target in input.targets {
         let symbol = &target.symbol;
         let Some(&price) = input.prices.get(symbol) else {
@@ -155,117 +165,139 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             continue;
         }
         let weight = target.weight.min(input.max_weight);
-        let held = input.positions.get(symbol).copied().unwrap_or_default();
-        if weight.is_zero() && held.is_zero() {
+        let held = book.held(symbol);
+        let pending = book.pending(symbol).buy_qty * price.amount();
+        if weight.is_zero() && held.is_zero() && pending.is_zero() {
             continue; // not wanted, not held: nothing to say
         }
         let current = held * price.amount();
         let wanted = equity * weight;
-        let current_weight = current / equity;
         let capped = if weight < target.weight {
             format!(", capped at max_position_weight {}", input.max_weight)
         } else {
             String::new()
         };
-        let reason = format!(
-            "{}; weight {} → {}{capped}",
-            target.reason,
-            pct(current_weight),
-            pct(weight)
-        );
-        if (current_weight - weight).abs() <= input.orders.rebalance_threshold
-            && !(weight.is_zero() && held > Decimal::ZERO)
-        {
-            notes.push(format!(
-                "{symbol}: within rebalance_threshold of its target ({})",
-                pct(weight)
-            ));
-            continue;
-        }
         let fractional = input.orders.fractional && input.fractionable.contains(symbol);
+        let cap_left = (input.max_order - book.traded(symbol)).max(Decimal::ZERO);
         if wanted < current {
-            // Selling to zero sells everything held, fractions included; otherwise whole shares
-            // (or a dollar amount) and never more than held.
-            let qty = if weight.is_zero() {
-                held
-            } else if fractional {
-                ((current - wanted) / price.amount())
-                    .round_dp_with_strategy(9, RoundingStrategy::ToZero)
-            } else {
-                ((current - wanted) / price.amount()).floor()
+            let reason = format!(
+                "{}; weight {} → {}{capped}",
+                target.reason,
+                pct(current / equity),
+                pct(weight)
+            );
+            if (current - wanted) / equity <= input.orders.rebalance_threshold && !weight.is_zero()
+            {
+                notes.push(format!(
+                    "{symbol}: within rebalance_threshold of its target ({})",
+                    pct(weight)
+                ));
+                continue;
             }
-            .min(held);
-            let cap = input.max_order / price.amount();
-            let cap = if fractional {
-                cap.round_dp_with_strategy(9, RoundingStrategy::ToZero)
-            } else {
-                cap.floor()
-            };
-            let qty = qty.min(cap);
-            if qty > Decimal::ZERO {
-                sells.push(Draft {
-                    symbol: symbol.clone(),
-                    side: Side::Sell,
-                    size: Size::Qty(qty.normalize()),
-                    price,
-                    value: qty * price.amount(),
-                    reason,
-                });
+            if let Some(draft) = sell(input, symbol, price, weight, fractional, cap_left, reason) {
+                sells.push(draft);
+            } else if cap_left.is_zero() {
+                notes.push(cap_used(input, symbol));
             }
         } else {
-            buys.push((symbol.clone(), price, wanted - current, fractional, reason));
+            let exposure = current + pending;
+            let reason = format!(
+                "{}; weight {} → {}{capped}",
+                target.reason,
+                pct(exposure / equity),
+                pct(weight)
+            );
+            if wanted <= exposure && !pending.is_zero() {
+                notes.push(format!(
+                    "{symbol}: with its pending buy it is at or above its target ({})",
+                    pct(weight)
+                ));
+                continue;
+            }
+            if (wanted - exposure) / equity <= input.orders.rebalance_threshold {
+                notes.push(format!(
+                    "{symbol}: within rebalance_threshold of its target ({})",
+                    pct(weight)
+                ));
+                continue;
+            }
+            if cap_left.is_zero() {
+                notes.push(cap_used(input, symbol));
+                continue;
+            }
+            wants.push(Want {
+                symbol: symbol.clone(),
+                price,
+                value: wanted - exposure,
+                exposure,
+                weight,
+                fractional,
+                reason,
+            });
         }
     }
 
-    // Cash for buys: what is left after the sells, never more than buying power (no leverage).
-    let after_sells = input.funds.cash.amount() + sells.iter().map(|s| s.value).sum::<Decimal>();
+    // A sell too small to send funds nothing: drop it before the buys are sized.
+    sells.retain(|d| keep_above_minimum(d, input.orders.min_notional, &mut notes));
+
+    // Cash for buys: what is left after the sells and the open buys, never more than buying
+    // power (no leverage).
+    let after_sells =
+        book.cash.amount() - book.pending_buys() + sells.iter().map(|s| s.value).sum::<Decimal>();
     let budget = after_sells
-        .min(input.funds.buying_power.amount())
+        .min(book.buying_power.amount())
         .max(Decimal::ZERO);
-    let wanted_total: Decimal = buys.iter().map(|b| b.2).sum();
+    let wanted_total: Decimal = wants.iter().map(|b| b.value).sum();
     let mut drafts = sells;
-    for (symbol, price, want, fractional, reason) in buys {
+    for want in wants {
         // Short of cash, every buy shrinks by the same fraction (multiplied first: exact).
-        let value = if wanted_total > budget {
-            want * budget / wanted_total
+        let funded = if wanted_total > budget {
+            want.value * budget / wanted_total
         } else {
-            want
-        }
-        .min(input.max_order);
-        let (size, value) = if fractional {
+            want.value
+        };
+        let cap_left = (input.max_order - book.traded(&want.symbol)).max(Decimal::ZERO);
+        let mut reason = want.reason;
+        let capped = funded > cap_left;
+        let value = if capped {
+            let after = (want.exposure + cap_left) / equity;
+            reason.push_str(&format!(
+                "; {}: {} of {} today",
+                cap_text(input, &want.symbol),
+                pct(after),
+                pct(want.weight)
+            ));
+            cap_left
+        } else {
+            funded
+        };
+        let (size, value) = if want.fractional {
             let dollars = value.round_dp_with_strategy(2, RoundingStrategy::ToZero);
             (Size::Notional(Money::new(dollars)), dollars)
         } else {
-            let qty = (value / price.amount()).floor();
-            (Size::Qty(qty), qty * price.amount())
+            let qty = (value / want.price.amount()).floor();
+            (Size::Qty(qty), qty * want.price.amount())
         };
         if value <= Decimal::ZERO {
-            notes.push(format!("{symbol}: buy rounds to nothing at {price}"));
+            notes.push(if capped {
+                cap_used(input, &want.symbol)
+            } else {
+                format!("{}: buy rounds to nothing at {}", want.symbol, want.price)
+            });
             continue;
         }
-        drafts.push(Draft {
-            symbol,
+        let draft = Draft {
+            symbol: want.symbol,
             side: Side::Buy,
             size,
-            price,
+            price: want.price,
             value,
             reason,
-        });
-    }
-
-    drafts.retain(|d| {
-        let keep = d.value >= input.orders.min_notional;
-        if !keep {
-            notes.push(format!(
-                "{}: {} of {} is below orders.min_notional {}",
-                d.symbol,
-                d.side.as_str(),
-                Money::new(d.value),
-                Money::new(input.orders.min_notional)
-            ));
+        };
+        if keep_above_minimum(&draft, input.orders.min_notional, &mut notes) {
+            drafts.push(draft);
         }
-        keep
-    });
+    }
 
     let hash = plan_hash(input, &drafts);
     let orders = drafts
@@ -294,6 +326,106 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         orders,
         notes,
     }
+}
+
+/// The sell that takes `symbol` toward `wanted`: whole shares (or fractions, for fractional
+/// assets), never more than the shares not already held for open sells, and within the
+/// session's order cap. Selling to zero sells exactly what is held, a fraction included.
+fn sell(
+    input: &PlanInput<'_>,
+    symbol: &Symbol,
+    price: Money,
+    weight: Decimal,
+    fractional: bool,
+    cap_left: Decimal,
+    mut reason: String,
+) -> Option<Draft> {
+    let p = price.amount();
+    let held = input.book.held(symbol);
+    let current = held * p;
+    let wanted = input.book.equity.amount() * weight;
+    let sellable = input.book.sellable(symbol);
+    let whole_holding = weight.is_zero() && sellable == held;
+    let qty = if weight.is_zero() {
+        sellable
+    } else if fractional {
+        ((current - wanted) / p).round_dp_with_strategy(9, RoundingStrategy::ToZero)
+    } else {
+        ((current - wanted) / p).floor()
+    }
+    .min(sellable);
+    let cap = cap_left / p;
+    let cap = if fractional {
+        cap.round_dp_with_strategy(9, RoundingStrategy::ToZero)
+    } else {
+        cap.floor()
+    };
+    let qty = if qty > cap {
+        let after = (current - cap * p) / input.book.equity.amount();
+        reason.push_str(&format!(
+            "; {}: {} (target {}) after today",
+            cap_text(input, symbol),
+            pct(after),
+            pct(weight)
+        ));
+        cap
+    } else {
+        if whole_holding && !fractional && !qty.fract().is_zero() {
+            // Alpaca takes a fractional sell of an existing fractional position as a day order.
+            reason.push_str(&format!(
+                "; sells the whole holding of {}, its fraction included (a day order)",
+                qty.normalize()
+            ));
+        }
+        qty
+    };
+    (qty > Decimal::ZERO).then(|| Draft {
+        symbol: symbol.clone(),
+        side: Side::Sell,
+        size: Size::Qty(qty.normalize()),
+        price,
+        // Rounded down: a sell funds buys with no cent it may not bring.
+        value: (qty * p).round_dp_with_strategy(2, RoundingStrategy::ToZero),
+        reason,
+    })
+}
+
+/// `capped at $25,000` (and what this session already traded, when anything).
+fn cap_text(input: &PlanInput<'_>, symbol: &Symbol) -> String {
+    let traded = input.book.traded(symbol);
+    let cap = Money::new(input.max_order);
+    if traded.is_zero() {
+        format!("capped at {cap}")
+    } else {
+        format!(
+            "capped at {cap} a session ({} already traded)",
+            Money::new(traded)
+        )
+    }
+}
+
+/// The note for a symbol whose order cap this session has used up.
+fn cap_used(input: &PlanInput<'_>, symbol: &Symbol) -> String {
+    format!(
+        "{symbol}: max_order_notional {} already used this session ({} traded); the rest waits for the next",
+        Money::new(input.max_order),
+        Money::new(input.book.traded(symbol))
+    )
+}
+
+/// Whether an order is at least `orders.min_notional`; a note says why one is not.
+fn keep_above_minimum(d: &Draft, min: Decimal, notes: &mut Vec<String>) -> bool {
+    let keep = d.value >= min;
+    if !keep {
+        notes.push(format!(
+            "{}: {} of {} is below orders.min_notional {}",
+            d.symbol,
+            d.side.as_str(),
+            Money::new(d.value),
+            Money::new(min)
+        ));
+    }
+    keep
 }
 
 fn pct(w: Decimal) -> String {

@@ -15,7 +15,7 @@ use crate::alpaca::models::{Account, Clock, Order, OrderSide, OrderStatus, Posit
 use crate::alpaca::{OrderQuery, OrderStatusFilter};
 use crate::exit::Exit;
 use crate::market::{self, Today};
-use crate::store::OrderState;
+use crate::store::{OrderState, PlanOutcome};
 use crate::store::{PreflightRecord, RunRecord};
 use crate::systemctl::{self, TimerState};
 use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
@@ -147,8 +147,8 @@ pub struct RunView {
 pub struct PlanView {
     /// Plan revision.
     pub revision: u32,
-    /// `submitted`, `blocked`, …
-    pub outcome: String,
+    /// What became of it.
+    pub outcome: PlanOutcome,
     /// Its orders.
     pub orders: Vec<PlannedOrderView>,
 }

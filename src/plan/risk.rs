@@ -6,7 +6,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Plan, Side, Size};
+use super::{Book, Plan, Side, Size};
 use crate::config::{OnViolation, RiskSettings};
 use crate::types::{Money, Symbol};
 
@@ -16,7 +16,9 @@ use crate::types::{Money, Symbol};
 pub enum Rule {
     /// `STATE_DIR/HALT` exists: nothing trades.
     KillSwitch,
-    /// One order above `risk.max_order_notional`.
+    /// The account may not trade: status not `ACTIVE`, or a blocking flag set or missing.
+    AccountActive,
+    /// One symbol trading more than `risk.max_order_notional` in a session.
     MaxOrderNotional,
     /// A buy would take a position above `risk.max_position_weight` of equity.
     MaxPositionWeight,
@@ -65,7 +67,7 @@ impl fmt::Display for Violation {
     }
 }
 
-/// An asset's standing with the broker.
+/// An asset's standing with the broker (a symbol without one is unknown to Alpaca).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssetState {
     /// `status == active`.
@@ -83,14 +85,10 @@ pub struct RiskInput<'a> {
     pub universe: &'a [Symbol],
     /// Asset states by symbol (a missing one fails `asset_tradable`).
     pub assets: &'a BTreeMap<Symbol, AssetState>,
-    /// Equity now.
-    pub equity: Money,
-    /// Equity at the last close.
-    pub last_equity: Money,
-    /// Shares held.
-    pub positions: &'a BTreeMap<Symbol, Decimal>,
-    /// Position values, for exposure (market value, signed).
-    pub position_values: &'a BTreeMap<Symbol, Decimal>,
+    /// The account: equity, positions, open orders, what was traded this session.
+    pub book: &'a Book,
+    /// Why the account may not trade (empty when it may).
+    pub account_blockers: &'a [String],
     /// Previous session's close per symbol.
     pub previous_closes: &'a BTreeMap<Symbol, Money>,
     /// Orders Aurora already sent this session (other plans).
@@ -111,9 +109,23 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
             detail: "the kill switch file HALT exists; remove it to trade".into(),
         });
     }
-    let equity = input.equity.amount();
-    let loss_floor = input.last_equity.amount() * (Decimal::ONE - s.max_daily_loss);
-    let mut exposure: Decimal = input.position_values.values().map(|v| v.abs()).sum();
+    if !input.account_blockers.is_empty() {
+        out.push(Violation {
+            rule: Rule::AccountActive,
+            order: None,
+            symbol: None,
+            detail: format!(
+                "the account may not trade: {}",
+                input.account_blockers.join(", ")
+            ),
+        });
+    }
+    let book = input.book;
+    let equity = book.equity.amount();
+    let last_equity = book.last_equity.amount();
+    let loss_floor = last_equity * (Decimal::ONE - s.max_daily_loss);
+    // Open buy orders are exposure already (anyone's: a pending manual buy counts too).
+    let mut exposure = book.exposure();
     let universe: std::collections::HashSet<&Symbol> = input.universe.iter().collect();
     let mut add = |rule, i: usize, symbol: &Symbol, detail: String| {
         out.push(Violation {
@@ -125,7 +137,8 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
     };
     for (i, o) in plan.orders.iter().enumerate() {
         let value = o.estimated_value.amount();
-        let held = input.positions.get(&o.symbol).copied().unwrap_or_default();
+        let held = book.held(&o.symbol);
+        let pending = book.pending(&o.symbol);
         if !universe.contains(&o.symbol) {
             add(
                 Rule::InUniverse,
@@ -136,11 +149,17 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
         }
         match input.assets.get(&o.symbol) {
             Some(a) if a.active && a.tradable => {}
-            Some(a) => add(
+            Some(a) if !a.active => add(
                 Rule::AssetTradable,
                 i,
                 &o.symbol,
-                format!("active {}, tradable {}", a.active, a.tradable),
+                "inactive at Alpaca (status inactive)".into(),
+            ),
+            Some(_) => add(
+                Rule::AssetTradable,
+                i,
+                &o.symbol,
+                "active but not tradable at Alpaca".into(),
             ),
             None => add(
                 Rule::AssetTradable,
@@ -149,17 +168,23 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
                 "unknown to Alpaca".into(),
             ),
         }
-        if value > s.max_order_notional {
-            add(
-                Rule::MaxOrderNotional,
-                i,
-                &o.symbol,
+        let traded = book.traded(&o.symbol);
+        if value + traded > s.max_order_notional {
+            let detail = if traded.is_zero() {
                 format!(
                     "{} is above {}",
                     o.estimated_value,
                     Money::new(s.max_order_notional)
-                ),
-            );
+                )
+            } else {
+                format!(
+                    "{} after {} already traded this session is above {}",
+                    o.estimated_value,
+                    Money::new(traded),
+                    Money::new(s.max_order_notional)
+                )
+            };
+            add(Rule::MaxOrderNotional, i, &o.symbol, detail);
         }
         let count = input.orders_today + i as u32 + 1;
         if count > s.max_orders_per_day {
@@ -201,40 +226,64 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
                     Size::Qty(q) => q,
                     Size::Notional(n) => n.amount() / o.reference_price.amount(),
                 };
-                if shares > held {
-                    add(
-                        Rule::NoShorting,
-                        i,
-                        &o.symbol,
-                        format!("sells {shares} but holds {held}"),
-                    );
+                let sellable = book.sellable(&o.symbol);
+                if shares > sellable {
+                    let detail = if pending.sell_qty.is_zero() {
+                        format!("sells {shares} but holds {held}")
+                    } else {
+                        format!(
+                            "sells {shares} but holds {held}, {} of them held for open sell orders",
+                            pending.sell_qty.normalize()
+                        )
+                    };
+                    add(Rule::NoShorting, i, &o.symbol, detail);
                 }
                 exposure -= value.min(exposure);
             }
             Side::Buy => {
-                if equity < loss_floor {
+                if last_equity <= Decimal::ZERO {
+                    // No previous equity to measure the day's loss against: fail closed.
+                    add(
+                        Rule::MaxDailyLoss,
+                        i,
+                        &o.symbol,
+                        format!(
+                            "last equity is {}: the day's loss cannot be measured, so no new buys",
+                            book.last_equity
+                        ),
+                    );
+                } else if equity < loss_floor {
                     add(
                         Rule::MaxDailyLoss,
                         i,
                         &o.symbol,
                         format!(
                             "equity {} is below {} ({:.1}% under last equity {}): no new buys",
-                            input.equity,
+                            book.equity,
                             Money::new(loss_floor.round_dp(2)),
                             s.max_daily_loss * Decimal::ONE_HUNDRED,
-                            input.last_equity
+                            book.last_equity
                         ),
                     );
                 }
-                let after = held * o.reference_price.amount() + value;
+                // The position it makes, with what open buy orders will add.
+                let after = (held + pending.buy_qty) * o.reference_price.amount() + value;
                 if equity > Decimal::ZERO && after / equity > s.max_position_weight {
                     add(
                         Rule::MaxPositionWeight,
                         i,
                         &o.symbol,
                         format!(
-                            "position would be {:.1}% of equity, over {:.1}%",
+                            "position would be {:.1}% of equity{}, over {:.1}%",
                             after / equity * Decimal::ONE_HUNDRED,
+                            if pending.buy_qty.is_zero() {
+                                String::new()
+                            } else {
+                                format!(
+                                    " with {} pending in open orders",
+                                    pending.buy_qty.normalize()
+                                )
+                            },
                             s.max_position_weight * Decimal::ONE_HUNDRED
                         ),
                     );
@@ -248,7 +297,7 @@ pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
                         format!(
                             "gross exposure {} would exceed equity {}",
                             Money::new(exposure.round_dp(2)),
-                            input.equity
+                            book.equity
                         ),
                     );
                 }

@@ -86,6 +86,9 @@ const MIGRATIONS: &[&str] = &[
         positions_json TEXT NOT NULL,
         fills_json     TEXT NOT NULL
     );",
+    // 5: the size an order is sent at when the second phase of a submission shrank it, and why.
+    "ALTER TABLE orders ADD COLUMN sent_size_json TEXT;
+    ALTER TABLE orders ADD COLUMN note TEXT;",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

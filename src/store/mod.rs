@@ -23,7 +23,7 @@ pub use bar_writer::BarWriter;
 pub use bars::{BarUpsert, StoredBar};
 pub use error::{StoreError, is_busy};
 pub use lock::{LOCK_FILE, LockError, LockHolder, StateLock};
-pub use plans::{OrderRecord, OrderState, PlanId, PlanRecord};
+pub use plans::{OrderRecord, OrderState, PlanId, PlanOutcome, PlanRecord};
 pub use preflights::PreflightRecord;
 pub use runs::{RunFinish, RunId, RunRecord};
 pub use snapshots::Snapshot;

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{RunId, Store, StoreError};
-use crate::plan::Plan;
+use crate::plan::{Plan, Size};
 use crate::types::{ClientOrderId, SessionDate};
 
 /// A stored plan's row id.
@@ -35,7 +35,8 @@ pub enum OrderState {
 }
 
 impl OrderState {
-    fn as_str(self) -> &'static str {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
         match self {
             OrderState::Planned => "planned",
             OrderState::Submitting => "submitting",
@@ -68,6 +69,48 @@ impl OrderState {
     }
 }
 
+/// What became of a stored plan (stored as its snake_case word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanOutcome {
+    /// Its orders are being (or were) sent; a later run continues it.
+    Submitted,
+    /// A risk rule blocked it: nothing was sent.
+    Blocked,
+    /// Computed and stored only.
+    DryRun,
+    /// Replaced by a `--replan`.
+    Superseded,
+}
+
+impl PlanOutcome {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanOutcome::Submitted => "submitted",
+            PlanOutcome::Blocked => "blocked",
+            PlanOutcome::DryRun => "dry_run",
+            PlanOutcome::Superseded => "superseded",
+        }
+    }
+
+    fn parse(s: &str) -> Option<PlanOutcome> {
+        Some(match s {
+            "submitted" => PlanOutcome::Submitted,
+            "blocked" => PlanOutcome::Blocked,
+            "dry_run" => PlanOutcome::DryRun,
+            "superseded" => PlanOutcome::Superseded,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for PlanOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A stored plan.
 #[derive(Clone, Debug)]
 pub struct PlanRecord {
@@ -77,8 +120,8 @@ pub struct PlanRecord {
     pub plan: Plan,
     /// Computed and stored only.
     pub dry_run: bool,
-    /// `submitted`, `blocked`, `dry_run`, `superseded`.
-    pub outcome: String,
+    /// What became of it.
+    pub outcome: PlanOutcome,
 }
 
 /// A stored order's state.
@@ -96,6 +139,20 @@ pub struct OrderRecord {
     pub message: Option<String>,
     /// Submissions tried.
     pub attempts: u32,
+    /// The size it is sent at, when the second phase shrank it (else the plan's).
+    pub sent_size: Option<Size>,
+    /// Why it was shrunk or not sent.
+    pub note: Option<String>,
+}
+
+/// The `sent_size_json` column at `i`.
+fn sent_size(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Size>> {
+    let Some(json) = r.get::<_, Option<String>>(i)? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&json).map(Some).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 impl Store {
@@ -105,7 +162,7 @@ impl Store {
         plan: &Plan,
         dry_run: bool,
         run_id: RunId,
-        outcome: &str,
+        outcome: PlanOutcome,
         now: DateTime<Utc>,
     ) -> Result<PlanId, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
@@ -124,7 +181,7 @@ impl Store {
                 dry_run,
                 run_id.0,
                 now,
-                outcome,
+                outcome.as_str(),
                 json
             ],
         )?;
@@ -134,7 +191,7 @@ impl Store {
                 "INSERT INTO orders (client_order_id, plan_id, session_date, symbol, side, position, state, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            let state = if outcome == "submitted" {
+            let state = if outcome == PlanOutcome::Submitted {
                 OrderState::Planned
             } else {
                 OrderState::Skipped
@@ -175,6 +232,8 @@ impl Store {
             )
             .optional()?;
         row.map(|(id, dry_run, outcome, json)| {
+            let outcome = PlanOutcome::parse(&outcome)
+                .ok_or_else(|| StoreError::Corrupt(format!("plan outcome {outcome:?}")))?;
             Ok(PlanRecord {
                 id: PlanId(id),
                 plan: serde_json::from_str(&json).map_err(|source| StoreError::Json {
@@ -197,11 +256,11 @@ impl Store {
         )?)
     }
 
-    /// Marks a plan's outcome (e.g. `superseded` by a replan).
-    pub fn set_plan_outcome(&self, id: PlanId, outcome: &str) -> Result<(), StoreError> {
+    /// Marks a plan's outcome (e.g. superseded by a replan).
+    pub fn set_plan_outcome(&self, id: PlanId, outcome: PlanOutcome) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE plans SET outcome = ?2 WHERE id = ?1",
-            params![id.0, outcome],
+            params![id.0, outcome.as_str()],
         )?;
         Ok(())
     }
@@ -209,7 +268,8 @@ impl Store {
     /// The orders of a plan, in plan order.
     pub fn plan_orders(&self, id: PlanId) -> Result<Vec<OrderRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT client_order_id, state, alpaca_id, alpaca_status, message, attempts
+            "SELECT client_order_id, state, alpaca_id, alpaca_status, message, attempts,
+                    sent_size_json, note
              FROM orders WHERE plan_id = ?1 ORDER BY position",
         )?;
         let rows = stmt.query_map([id.0], |r| {
@@ -227,6 +287,8 @@ impl Store {
                 alpaca_status: r.get(3)?,
                 message: r.get(4)?,
                 attempts: r.get(5)?,
+                sent_size: sent_size(r, 6)?,
+                note: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -237,7 +299,8 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT state, alpaca_id, alpaca_status, message, attempts FROM orders WHERE client_order_id = ?1",
+                "SELECT state, alpaca_id, alpaca_status, message, attempts, sent_size_json, note
+                 FROM orders WHERE client_order_id = ?1",
                 [id.as_str()],
                 |r| {
                     Ok(OrderRecord {
@@ -247,6 +310,8 @@ impl Store {
                         alpaca_status: r.get(2)?,
                         message: r.get(3)?,
                         attempts: r.get(4)?,
+                        sent_size: sent_size(r, 5)?,
+                        note: r.get(6)?,
                     })
                 },
             )
@@ -280,6 +345,30 @@ impl Store {
         Ok(())
     }
 
+    /// Records the second phase's decision for an unsent buy: a smaller size (`Some`), or none
+    /// (`None`: it stays as planned); `note` says why.
+    pub fn set_sent_size(
+        &self,
+        id: &ClientOrderId,
+        size: Option<Size>,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let json = size
+            .map(|s| serde_json::to_string(&s))
+            .transpose()
+            .map_err(|source| StoreError::Json {
+                what: "order size",
+                source,
+            })?;
+        self.conn.execute(
+            "UPDATE orders SET sent_size_json = ?2, note = ?3, updated_at = ?4
+             WHERE client_order_id = ?1",
+            params![id.as_str(), json, note, now],
+        )?;
+        Ok(())
+    }
+
     /// Every order id Aurora stored for a session, in every plan revision (dry runs have none).
     pub fn session_order_ids(
         &self,
@@ -303,5 +392,92 @@ impl Store {
             [session.to_string()],
             |r| r.get(0),
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::plan::{PlannedOrder, Side};
+    use crate::types::Money;
+
+    fn plan() -> Plan {
+        Plan {
+            session: "2026-11-30".parse().unwrap(),
+            strategy: "fixed".into(),
+            revision: 0,
+            hash: "h".into(),
+            orders: vec![PlannedOrder {
+                symbol: "SPY".parse().unwrap(),
+                side: Side::Buy,
+                size: Size::Qty(Decimal::TEN),
+                reference_price: Money::new(Decimal::ONE_HUNDRED),
+                estimated_value: Money::new(Decimal::ONE_THOUSAND),
+                reason: String::new(),
+                client_order_id: ClientOrderId::new("aurora-x".into()).unwrap(),
+            }],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outcomes_are_read_back_from_the_stored_words_and_a_strange_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        let now: DateTime<Utc> = "2026-11-30T14:00:00Z".parse().unwrap();
+        let run = store.start_run("trade", now).unwrap();
+        let id = store
+            .insert_plan(&plan(), false, run, PlanOutcome::Submitted, now)
+            .unwrap();
+        let session = "2026-11-30".parse().unwrap();
+        for outcome in [
+            PlanOutcome::Blocked,
+            PlanOutcome::Superseded,
+            PlanOutcome::Submitted,
+        ] {
+            store.set_plan_outcome(id, outcome).unwrap();
+            assert_eq!(
+                store.current_plan(session).unwrap().unwrap().outcome,
+                outcome
+            );
+        }
+        // Rows written before the enum hold the same words; anything else is not guessed at.
+        store
+            .conn
+            .execute("UPDATE plans SET outcome = 'sent?'", [])
+            .unwrap();
+        assert!(matches!(
+            store.current_plan(session),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn a_shrunk_order_keeps_its_planned_size_in_the_plan_and_its_sent_size_and_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        let now: DateTime<Utc> = "2026-11-30T14:00:00Z".parse().unwrap();
+        let run = store.start_run("trade", now).unwrap();
+        let p = plan();
+        let id = store
+            .insert_plan(&p, false, run, PlanOutcome::Submitted, now)
+            .unwrap();
+        let order = &p.orders[0].client_order_id;
+        assert_eq!(store.plan_orders(id).unwrap()[0].sent_size, None);
+        store
+            .set_sent_size(order, Some(Size::Qty(Decimal::TWO)), Some("shrunk"), now)
+            .unwrap();
+        let r = store.order(order).unwrap().unwrap();
+        assert_eq!(
+            (r.sent_size, r.note.as_deref()),
+            (Some(Size::Qty(Decimal::TWO)), Some("shrunk"))
+        );
+        let stored = store
+            .current_plan("2026-11-30".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.plan.orders[0].size, Size::Qty(Decimal::TEN));
     }
 }

@@ -21,3 +21,6 @@ mod status;
 mod systemd;
 mod systemd_units;
 mod trade;
+mod trade_checks;
+mod trade_funds;
+mod trade_resolve;

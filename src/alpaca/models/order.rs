@@ -113,6 +113,18 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Whether the order can no longer trade (filled, canceled, expired, rejected or replaced).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Filled
+                | OrderStatus::Canceled
+                | OrderStatus::Expired
+                | OrderStatus::Rejected
+                | OrderStatus::Replaced
+        )
+    }
+
     /// Alpaca's name for the state.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -112,21 +112,9 @@ pub fn credentials(rejected: Option<&str>) -> Check {
     }
 }
 
-/// The account may trade.
+/// The account may trade (the same test `trade` makes before it sends anything).
 pub fn account(a: &Account) -> Check {
-    let mut problems = Vec::new();
-    if a.status != "ACTIVE" {
-        problems.push(format!("status is {}", a.status));
-    }
-    if a.trading_blocked {
-        problems.push("trading_blocked".to_owned());
-    }
-    if a.account_blocked {
-        problems.push("account_blocked".to_owned());
-    }
-    if a.trade_suspended_by_user {
-        problems.push("trade_suspended_by_user".to_owned());
-    }
+    let problems = a.trading_blockers();
     if problems.is_empty() {
         Check::pass("account", format!("{} ACTIVE", a.account_number))
     } else {
@@ -293,7 +281,8 @@ mod tests {
     fn account_with(status: &str, extra: &str) -> Account {
         serde_json::from_str(&format!(
             r#"{{"id":"x","account_number":"PA1","status":"{status}","cash":"1","buying_power":"5000",
-               "equity":"1","last_equity":"1","created_at":null{extra}}}"#
+               "equity":"1","last_equity":"1","created_at":null,"account_blocked":false,
+               "trade_suspended_by_user":false{extra}}}"#
         ))
         .unwrap()
     }
@@ -321,11 +310,21 @@ mod tests {
 
     #[test]
     fn blocked_or_inactive_accounts_fail() {
-        assert_eq!(account(&account_json("")).status, CheckStatus::Pass);
+        assert_eq!(
+            account(&account_json(r#","trading_blocked":false"#)).status,
+            CheckStatus::Pass
+        );
+        let missing = account(&account_json(""));
+        assert_eq!(missing.status, CheckStatus::Fail);
+        assert!(
+            missing.detail.contains("trading_blocked is missing"),
+            "{}",
+            missing.detail
+        );
         let blocked = account(&account_json(r#","trading_blocked":true"#));
         assert_eq!(blocked.status, CheckStatus::Fail);
         assert!(blocked.detail.contains("trading_blocked"));
-        let inactive = account(&account_with("INACTIVE", ""));
+        let inactive = account(&account_with("INACTIVE", r#","trading_blocked":false"#));
         assert_eq!(inactive.status, CheckStatus::Fail);
         assert!(inactive.detail.contains("INACTIVE"));
     }

@@ -6,7 +6,8 @@ use proptest::prelude::{prop_assert_eq, proptest};
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::plan::{Plan, PlannedOrder, Side, Size};
+use crate::plan::book::Pending;
+use crate::plan::{Book, Plan, PlannedOrder, Side, Size};
 use crate::types::{ClientOrderId, Money, Symbol};
 
 fn d(s: &str) -> Decimal {
@@ -36,10 +37,8 @@ struct World {
     settings: RiskSettings,
     universe: Vec<Symbol>,
     assets: BTreeMap<Symbol, AssetState>,
-    equity: Money,
-    last_equity: Money,
-    positions: BTreeMap<Symbol, Decimal>,
-    values: BTreeMap<Symbol, Decimal>,
+    book: Book,
+    blockers: Vec<String>,
     closes: BTreeMap<Symbol, Money>,
     orders_today: u32,
     halted: bool,
@@ -56,10 +55,16 @@ impl World {
             settings: RiskSettings::default(),
             universe: vec![sym("SPY"), sym("TLT")],
             assets: BTreeMap::from([(sym("SPY"), ok), (sym("TLT"), ok)]),
-            equity: m("100000"),
-            last_equity: m("100000"),
-            positions: BTreeMap::from([(sym("TLT"), d("100"))]),
-            values: BTreeMap::from([(sym("TLT"), d("9000"))]),
+            book: Book {
+                equity: m("100000"),
+                last_equity: m("100000"),
+                cash: m("91000"),
+                buying_power: m("182000"),
+                held: BTreeMap::from([(sym("TLT"), d("100"))]),
+                values: BTreeMap::from([(sym("TLT"), d("9000"))]),
+                ..Book::default()
+            },
+            blockers: Vec::new(),
             closes: BTreeMap::from([(sym("SPY"), m("100")), (sym("TLT"), m("90"))]),
             orders_today: 0,
             halted: false,
@@ -83,19 +88,7 @@ impl World {
 
     fn rules(&self) -> Vec<Rule> {
         let plan = self.plan();
-        let input = RiskInput {
-            settings: &self.settings,
-            universe: &self.universe,
-            assets: &self.assets,
-            equity: self.equity,
-            last_equity: self.last_equity,
-            positions: &self.positions,
-            position_values: &self.values,
-            previous_closes: &self.closes,
-            orders_today: self.orders_today,
-            halted: self.halted,
-        };
-        let mut rules: Vec<Rule> = violations(&plan, &input)
+        let mut rules: Vec<Rule> = violations(&plan, &input(self))
             .into_iter()
             .map(|v| v.rule)
             .collect();
@@ -112,8 +105,11 @@ fn the_baseline_breaks_nothing() {
 #[test]
 fn each_rule_catches_its_own_case_and_only_it() {
     type Break = fn(&mut World);
-    let cases: [(Rule, Break); 10] = [
+    let cases: [(Rule, Break); 11] = [
         (Rule::KillSwitch, |w| w.halted = true),
+        (Rule::AccountActive, |w| {
+            w.blockers = vec!["trading_blocked".into()]
+        }),
         (Rule::MaxOrderNotional, |w| {
             w.settings.max_order_notional = d("4999")
         }),
@@ -122,7 +118,7 @@ fn each_rule_catches_its_own_case_and_only_it() {
         }),
         (Rule::MaxOrdersPerDay, |w| w.orders_today = 49),
         (Rule::NoLeverage, |w| {
-            w.values.insert(sym("TLT"), d("99000"));
+            w.book.values.insert(sym("TLT"), d("99000"));
             w.settings.max_position_weight = Decimal::ONE;
         }),
         (Rule::NoShorting, |w| {
@@ -143,7 +139,7 @@ fn each_rule_catches_its_own_case_and_only_it() {
         (Rule::MaxPriceMove, |w| {
             w.closes.insert(sym("SPY"), m("79"));
         }),
-        (Rule::MaxDailyLoss, |w| w.last_equity = m("103200")),
+        (Rule::MaxDailyLoss, |w| w.book.last_equity = m("103200")),
     ];
     for (rule, break_it) in cases {
         let mut w = World::new();
@@ -157,10 +153,8 @@ fn input(w: &World) -> RiskInput<'_> {
         settings: &w.settings,
         universe: &w.universe,
         assets: &w.assets,
-        equity: w.equity,
-        last_equity: w.last_equity,
-        positions: &w.positions,
-        position_values: &w.values,
+        book: &w.book,
+        account_blockers: &w.blockers,
         previous_closes: &w.closes,
         orders_today: w.orders_today,
         halted: w.halted,
@@ -214,11 +208,126 @@ fn dropping_a_sell_drops_the_buys_it_was_funding() {
     }
 }
 
+fn details(w: &World) -> Vec<String> {
+    violations(&w.plan(), &input(w))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn open_orders_count_toward_the_weight_cap_leverage_and_what_may_be_sold() {
+    let mut w = World::new();
+    // Someone's pending buy of 300 SPY: with Aurora's 50 it would be 35% of equity.
+    w.book.pending.insert(
+        sym("SPY"),
+        Pending {
+            buy_qty: d("300"),
+            buy_value: d("30000"),
+            sell_qty: Decimal::ZERO,
+            orders: 1,
+        },
+    );
+    assert_eq!(w.rules(), [], "35% is exactly the cap");
+    w.book.pending.get_mut(&sym("SPY")).unwrap().buy_qty = d("301");
+    assert!(
+        details(&w).contains(
+            &"max_position_weight (SPY): position would be 35.1% of equity with 301 pending in open orders, over 35.0%"
+                .to_owned()
+        ),
+        "{:?}",
+        details(&w)
+    );
+    // Pending buys are exposure: 9,000 held + 90,000 pending + the 5,000 buy − the 900 sell.
+    let mut w = World::new();
+    w.book.pending.insert(
+        sym("GLD"),
+        Pending {
+            buy_value: d("90000"),
+            buy_qty: d("900"),
+            ..Pending::default()
+        },
+    );
+    assert_eq!(w.rules(), [Rule::NoLeverage]);
+    // Shares held for an open sell cannot be sold again.
+    let mut w = World::new();
+    w.book.pending.insert(
+        sym("TLT"),
+        Pending {
+            sell_qty: d("95"),
+            orders: 1,
+            ..Pending::default()
+        },
+    );
+    assert_eq!(
+        details(&w),
+        ["no_shorting (TLT): sells 10 but holds 100, 95 of them held for open sell orders"]
+    );
+}
+
+#[test]
+fn the_order_cap_counts_what_the_session_already_traded() {
+    let mut w = World::new();
+    w.book.traded.insert(sym("SPY"), d("20001"));
+    assert_eq!(
+        details(&w),
+        [
+            "max_order_notional (SPY): $5,000.00 after $20,001.00 already traded this session is above $25,000.00"
+        ]
+    );
+}
+
+#[test]
+fn no_last_equity_fails_closed_for_buys() {
+    let mut w = World::new();
+    w.book.last_equity = Money::ZERO;
+    assert_eq!(
+        details(&w),
+        [
+            "max_daily_loss (SPY): last equity is $0.00: the day's loss cannot be measured, so no new buys"
+        ]
+    );
+}
+
+#[test]
+fn a_blocked_account_blocks_even_in_drop_mode_and_names_the_flags() {
+    let mut w = World::new();
+    w.blockers = vec![
+        "trading_blocked".into(),
+        "account_blocked is missing".into(),
+    ];
+    match enforce(w.plan(), &input(&w), OnViolation::Drop) {
+        Verdict::Blocked(v) => assert_eq!(
+            v[0].to_string(),
+            "account_active: the account may not trade: trading_blocked, account_blocked is missing"
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_inactive_asset_is_named_inactive() {
+    let mut w = World::new();
+    w.assets.insert(
+        sym("SPY"),
+        AssetState {
+            active: false,
+            tradable: false,
+        },
+    );
+    assert_eq!(
+        details(&w),
+        ["asset_tradable (SPY): inactive at Alpaca (status inactive)"]
+    );
+    w.assets.remove(&sym("SPY"));
+    assert_eq!(details(&w), ["asset_tradable (SPY): unknown to Alpaca"]);
+}
+
 proptest! {
     #[test]
     fn daily_loss_blocks_buys_exactly_below_the_floor(equity in 90_000u32..110_000, loss_pct in 0u32..10) {
         let mut w = World::new();
-        w.equity = Money::new(Decimal::from(equity));
+        w.book.equity = Money::new(Decimal::from(equity));
         w.settings.max_daily_loss = Decimal::new(i64::from(loss_pct), 2);
         let floor = Decimal::from(100_000u32) * (Decimal::ONE - w.settings.max_daily_loss);
         let blocked = w.rules().contains(&Rule::MaxDailyLoss);
@@ -236,7 +345,7 @@ proptest! {
     #[test]
     fn selling_more_than_held_is_always_caught(held in 0u32..200, sell in 1u32..200) {
         let mut w = World::new();
-        w.positions.insert(sym("TLT"), Decimal::from(held));
+        w.book.held.insert(sym("TLT"), Decimal::from(held));
         w.orders[0] = order("TLT", Side::Sell, &sell.to_string(), "90");
         prop_assert_eq!(w.rules().contains(&Rule::NoShorting), sell > held);
     }

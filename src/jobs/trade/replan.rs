@@ -1,0 +1,131 @@
+//! `--replan`: retires the session's current plan so a fresh one can be made.
+//!
+//! A new plan is made from positions and open orders, so every order of the old one must be
+//! known and finished first: one a stopped run was sending could still reach Alpaca after the
+//! replan (and double the move), and one still working could fill on top of the new plan.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use tracing::{info, warn};
+
+use super::submit::{lookup, record_found, set};
+use crate::alpaca::{OrderQuery, RetryPolicy};
+use crate::exit::Temporary;
+use crate::jobs::JobContext;
+use crate::store::{OrderState, PlanOutcome, PlanRecord};
+use crate::types::ClientOrderId;
+
+/// Resolves the orders a stopped run may have sent, cancels the plan's open orders and marks
+/// the plan superseded. Refuses (exit 75) while any order's fate is unknown.
+pub async fn retire(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
+    resolve_in_flight(ctx, current).await?;
+    cancel_open(ctx, current).await?;
+    ctx.store
+        .set_plan_outcome(current.id, PlanOutcome::Superseded)?;
+    Ok(())
+}
+
+/// Looks up every order left `submitting` or `unknown`, within the client's retry budget
+/// (`alpaca.max_attempts` lookups, backing off between them): a send still in flight has that
+/// long to land. One Alpaca still does not show is named, and the replan refused.
+async fn resolve_in_flight(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
+    let policy = RetryPolicy::from_settings(&ctx.config.settings.alpaca);
+    let records = ctx.store.plan_orders(current.id)?;
+    let mut unresolved = Vec::new();
+    for (order, record) in current.plan.orders.iter().zip(&records) {
+        if !matches!(record.state, OrderState::Submitting | OrderState::Unknown) {
+            continue;
+        }
+        let mut found = None;
+        for attempt in 1..=policy.max_attempts {
+            found = lookup(ctx, order).await?;
+            if found.is_some() || attempt == policy.max_attempts {
+                break;
+            }
+            tokio::time::sleep(policy.backoff(attempt, fastrand::f64())).await;
+        }
+        match found {
+            Some(placed) => record_found(ctx, order, &placed)?,
+            None => {
+                warn!(
+                    client_order_id = order.client_order_id.as_str(),
+                    "not at Alpaca after {} lookups", policy.max_attempts
+                );
+                set(
+                    ctx,
+                    order,
+                    OrderState::Unknown,
+                    None,
+                    Some("a stopped run was sending it; Alpaca does not show it yet"),
+                )?;
+                unresolved.push(order.client_order_id.as_str());
+            }
+        }
+    }
+    if unresolved.is_empty() {
+        return Ok(());
+    }
+    Err(Temporary(format!(
+        "replan refused: a stopped run was sending {} and Alpaca does not show {} yet; \
+         `aurora trade` finishes the current plan (sending each again under its own id, which \
+         Alpaca takes at most once), then --replan can run",
+        unresolved.join(", "),
+        if unresolved.len() == 1 { "it" } else { "them" }
+    ))
+    .into())
+}
+
+/// Cancels the plan's open orders and waits for each to be finished at Alpaca.
+async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
+    let ours: BTreeSet<&str> = current
+        .plan
+        .orders
+        .iter()
+        .map(|o| o.client_order_id.as_str())
+        .collect();
+    let open = ctx
+        .client
+        .orders(&OrderQuery::default())
+        .await
+        .context("cannot list open orders")?;
+    let mine: Vec<_> = open
+        .iter()
+        .filter(|o| ours.contains(o.client_order_id.as_str()))
+        .collect();
+    for order in &mine {
+        info!(client_order_id = %order.client_order_id, "replan: canceling");
+        ctx.client
+            .cancel_order(&order.id)
+            .await
+            .context("cannot cancel an order")?;
+    }
+    for order in &mine {
+        let now = ctx
+            .client
+            .order_by_client_id(&order.client_order_id)
+            .await
+            .context("cannot check a canceled order")?;
+        let status = now.as_ref().map(|o| o.status);
+        if status.is_some_and(|s| !s.is_terminal()) {
+            anyhow::bail!(
+                "replan refused: order {} is still {} at Alpaca; run --replan again once it is canceled",
+                order.client_order_id,
+                status.map_or("unknown", |s| s.as_str())
+            );
+        }
+        if status == Some(crate::alpaca::models::OrderStatus::Canceled)
+            && let Some(id) = ClientOrderId::new(order.client_order_id.clone())
+        {
+            ctx.store.set_order_state(
+                &id,
+                OrderState::Canceled,
+                None,
+                Some("canceled by --replan"),
+                Utc::now(),
+            )?;
+        }
+    }
+    Ok(())
+}
