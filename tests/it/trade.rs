@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::common::{World, status_fault, wait_until};
+use crate::common::{World, coded_fault, status_fault, wait_until};
 use aurora::sim::state::{AccountPatch, Fault, FaultAction};
 
 /// Monday 2026-11-30, 08:00 CT: the trading timer, half an hour before the open.
@@ -195,13 +195,7 @@ fn insufficient_buying_power_is_recorded_with_alpacas_message() {
         "POST",
         "/v2/orders",
         1,
-        FaultAction::Status {
-            status: 403,
-            code: Some(40310000),
-            message: "insufficient buying power".into(),
-            retry_after_secs: None,
-            reset_in_secs: None,
-        },
+        coded_fault(403, 40310000, "insufficient buying power"),
     );
     let done = w.aurora(&["trade", "--json"]).run().code(1);
     let json = done.json();

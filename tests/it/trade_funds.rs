@@ -4,9 +4,9 @@
 use std::str::FromStr;
 
 use crate::common::api::{Api, dv};
-use crate::common::{FAST_RETRIES, World};
+use crate::common::{FAST_RETRIES, World, coded_fault};
 use crate::trade::{MONDAY_0800_CT, posts};
-use aurora::sim::state::{AccountPatch, FaultAction, OrderSeed};
+use aurora::sim::state::{AccountPatch, OrderSeed};
 use rust_decimal::Decimal;
 
 /// Monday 2026-11-30, 10:00 ET: in session, so market orders fill at once at the price the plan
@@ -51,13 +51,7 @@ fn a_rejected_sell_funds_no_buy_and_exposure_stays_within_equity() {
         "POST",
         "/v2/orders",
         1,
-        FaultAction::Status {
-            status: 403,
-            code: Some(40310000),
-            message: "insufficient qty available for order".into(),
-            retry_after_secs: None,
-            reset_in_secs: None,
-        },
+        coded_fault(403, 40310000, "insufficient qty available for order"),
     );
     let json = w.aurora(&["trade", "--json"]).run().code(1).json();
     let orders = json["orders"].as_array().unwrap();

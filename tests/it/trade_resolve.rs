@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{FAST_RETRIES, World, wait_until};
+use crate::common::{FAST_RETRIES, World, coded_fault, wait_until};
 use crate::trade::{MONDAY_0800_CT, posts};
 use aurora::sim::state::{Fault, FaultAction};
 use aurora::store::OrderState;
@@ -94,13 +94,7 @@ fn a_duplicate_id_answer_with_no_order_behind_it_is_bounded_then_resolved() {
         "POST",
         "/v2/orders",
         3,
-        FaultAction::Status {
-            status: 422,
-            code: Some(40010001),
-            message: "client_order_id must be unique".into(),
-            retry_after_secs: None,
-            reset_in_secs: None,
-        },
+        coded_fault(422, 40010001, "client_order_id must be unique"),
     );
     w.aurora(&["trade"])
         .run()

@@ -102,13 +102,18 @@ async fn resize_buys<'a>(
             .zip(resize::resize(&refs, available, min, &why)),
     ) {
         let id = &o.client_order_id;
+        // Orders a stopped run may have sent were looked up just now: not there, so send them.
+        let state = match r.state {
+            OrderState::Submitting | OrderState::Unknown => OrderState::Planned,
+            other => other,
+        };
         match resized {
-            Resized::Keep => work.push((*o, now.size, r.state)),
+            Resized::Keep => work.push((*o, now.size, state)),
             Resized::Shrink { size, note, .. } => {
                 warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{note}");
                 ctx.store
                     .set_sent_size(id, Some(size), Some(&note), Utc::now())?;
-                work.push((*o, size, r.state));
+                work.push((*o, size, state));
             }
             Resized::Drop { note } => {
                 warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{note}");

@@ -288,6 +288,17 @@ pub fn status_fault(status: u16, message: &str) -> FaultAction {
     }
 }
 
+/// A status fault with Alpaca's code, e.g. 403 / 40310000 for a business refusal.
+pub fn coded_fault(status: u16, code: u64, message: &str) -> FaultAction {
+    FaultAction::Status {
+        status,
+        code: Some(code),
+        message: message.into(),
+        retry_after_secs: None,
+        reset_in_secs: None,
+    }
+}
+
 /// Fast retries, so tests of exhausted retries do not wait seconds.
 pub const FAST_RETRIES: &str =
     "[alpaca]\nmax_attempts = 3\nretry_base_ms = 10\nconnect_timeout_secs = 2\n";
