@@ -81,9 +81,7 @@ pub async fn gather(
     let live = live.map(|l| to_prices(universe, l));
     let prices = prices::reference_prices(&history, live.as_ref());
 
-    let assets = asset_states(ctx, universe, active).await?;
-    let fractionable = assets.1;
-    let assets = assets.0;
+    let (assets, fractionable) = asset_states(ctx, universe, active).await?;
 
     let mut known = prices.reference.clone();
     let ours: BTreeSet<String> = ctx
