@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::calendar;
 
@@ -24,6 +25,31 @@ pub struct SimBar {
     pub trades: u64,
     /// Volume-weighted average price.
     pub vwap: Decimal,
+}
+
+impl SimBar {
+    /// The bar on the scale after a split of `ratio` new shares per old one: prices divided,
+    /// volume and trades multiplied (prices to four places, as adjusted bars carry).
+    pub fn rebased(&self, ratio: Decimal) -> SimBar {
+        let price = |p: Decimal| (p / ratio).round_dp(4).normalize();
+        let count = |n: u64| {
+            (Decimal::from(n) * ratio)
+                .round()
+                .to_u64()
+                .unwrap_or(n)
+                .max(1)
+        };
+        SimBar {
+            date: self.date,
+            open: price(self.open),
+            high: price(self.high),
+            low: price(self.low),
+            close: price(self.close),
+            volume: count(self.volume),
+            trades: self.trades,
+            vwap: price(self.vwap),
+        }
+    }
 }
 
 /// FNV-1a: a stable seed from a symbol (std's hasher is randomised per process).

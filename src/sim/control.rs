@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::state::{AccountPatch, BarSet, Fault, OrderSeed, Shared, SimPosition};
+use super::state::{AccountPatch, BarSet, Fault, OrderSeed, Shared, SimPosition, SimSplit};
 use super::trading::{order_json, position_json};
 
 /// Body of `POST /_ctl/clock`.
@@ -119,6 +119,46 @@ pub async fn add_symbols(State(s): State<Shared>, Json(body): Json<SymbolsAdd>) 
 pub async fn set_bar(State(s): State<Shared>, Json(body): Json<BarSet>) -> Response {
     s.lock().market.set_bar(&body.symbol, body.bar());
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Body of `POST /_ctl/withhold`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withhold {
+    /// Ticker.
+    pub symbol: String,
+    /// Session date of the bar.
+    pub date: chrono::NaiveDate,
+    /// `true` (default): stop serving it; `false`: serve it again.
+    #[serde(default = "yes")]
+    pub withheld: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_ctl/withhold`: the data API leaves one bar out until told to serve it again.
+pub async fn withhold(State(s): State<Shared>, Json(body): Json<Withhold>) -> Response {
+    s.lock()
+        .market
+        .withhold(&body.symbol, body.date, body.withheld);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_ctl/split` `{"symbol", "ratio", "ex_date"}`: a stock split (see
+/// [`super::corporate_actions::split`]); 200 with the position after it (or `null` when none is
+/// held), 422 when refused.
+pub async fn split(State(s): State<Shared>, Json(body): Json<SimSplit>) -> Response {
+    let mut st = s.lock();
+    match super::corporate_actions::split(&mut st, body) {
+        Ok(Some(p)) => {
+            let held = super::orders::qty_held_for_orders(&mut st, &p.symbol);
+            Json(position_json(&p, held)).into_response()
+        }
+        Ok(None) => Json(serde_json::Value::Null).into_response(),
+        Err(m) => message(StatusCode::UNPROCESSABLE_ENTITY, &m),
+    }
 }
 
 /// `GET /_ctl/now`: the fake market's time.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::bars::SimBar;
 use super::calendar;
-use super::state::{Shared, SimState};
+use super::state::{Shared, SimState, View};
 
 /// The data API's error: `{"message": …}` only.
 fn bad_request(message: &str) -> Response {
@@ -130,6 +130,7 @@ struct BarsQuery {
     after: Option<(String, NaiveDate)>,
     desc: bool,
     iex: bool,
+    view: View,
 }
 
 fn parse_bars_query(
@@ -178,12 +179,17 @@ fn parse_bars_query(
         Some("sip") => false,
         Some(other) => return Err(format!("invalid feed: {other}")),
     };
+    let mut view = View::DataRaw;
     if let Some(adj) = q.get("adjustment") {
         let ok = adj
             .split(',')
             .all(|a| matches!(a, "raw" | "split" | "dividend" | "spin-off" | "all"));
         if !ok {
             return Err(format!("invalid adjustment: {adj}"));
+        }
+        // The fake models splits only: dividends and spin-offs adjust nothing here.
+        if adj.split(',').any(|a| matches!(a, "split" | "all")) {
+            view = View::DataSplitAdjusted;
         }
     }
     let desc = match q.get("sort").map(String::as_str) {
@@ -203,6 +209,7 @@ fn parse_bars_query(
         after,
         desc,
         iex,
+        view,
     })
 }
 
@@ -256,7 +263,7 @@ fn page(
         if start_symbol.as_ref().is_some_and(|s| symbol < s) {
             continue;
         }
-        let Some(history): Option<Arc<Vec<SimBar>>> = st.market.history(symbol) else {
+        let Some(history): Option<Arc<Vec<SimBar>>> = st.market.view(symbol, q.view) else {
             continue; // unknown symbols are simply absent, as on Alpaca
         };
         let mut lo = history.partition_point(|b| b.date < q.start);

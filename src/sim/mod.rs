@@ -9,6 +9,7 @@ mod calendar;
 mod clock;
 mod conn;
 mod control;
+mod corporate_actions;
 mod gate;
 mod history;
 mod market_data;
@@ -29,7 +30,7 @@ use tokio::sync::oneshot;
 
 use state::{
     AccountPatch, BarSet, Fault, LoggedRequest, OrderSeed, Shared, SimActivity, SimOrder,
-    SimPosition, SimState,
+    SimPosition, SimSplit, SimState,
 };
 
 /// The key id the fake accepts unless told otherwise.
@@ -116,6 +117,8 @@ pub fn router(shared: Shared) -> Router {
         .route("/_ctl/rate-limit", post(control::set_rate_limit))
         .route("/_ctl/symbols", post(control::add_symbols))
         .route("/_ctl/bars", put(control::set_bar))
+        .route("/_ctl/withhold", post(control::withhold))
+        .route("/_ctl/split", post(control::split))
         .fallback(|| async { trading::error(axum::http::StatusCode::NOT_FOUND, None, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
@@ -308,7 +311,25 @@ impl Sim {
             .set_bar(&bar.symbol.clone(), bar.bar());
     }
 
-    /// The daily bars the fake holds for `symbol` in `start..=end` that have closed by its clock.
+    /// Stops serving one daily bar on the data API (`withheld`), or serves it again, as
+    /// `POST /_ctl/withhold`: a bar missing at fetch time and served later.
+    pub fn withhold(&self, symbol: &str, date: chrono::NaiveDate, withheld: bool) {
+        self.shared.lock().market.withhold(symbol, date, withheld);
+    }
+
+    /// A stock split, as `POST /_ctl/split` (see its README row).
+    ///
+    /// # Panics
+    /// On what the endpoint refuses with 422: a ratio that is not positive, an ex-date that is
+    /// not a session, an unknown symbol.
+    pub fn split(&self, split: SimSplit) -> Option<SimPosition> {
+        let what = format!("{split:?}");
+        corporate_actions::split(&mut self.shared.lock(), split)
+            .unwrap_or_else(|m| panic!("split {what}: {m}"))
+    }
+
+    /// The daily bars the data API serves for `symbol` in `start..=end` with `adjustment=all`
+    /// (Aurora's default): closed by the fake's clock, split-adjusted, withheld bars left out.
     pub fn bars(
         &self,
         symbol: &str,
@@ -317,9 +338,10 @@ impl Sim {
     ) -> Vec<BarSet> {
         let mut st = self.shared.lock();
         let now = st.clock.now();
-        let (Some(history), Some(closed)) =
-            (st.market.history(symbol), market_data::last_closed_day(now))
-        else {
+        let (Some(history), Some(closed)) = (
+            st.market.view(symbol, state::View::DataSplitAdjusted),
+            market_data::last_closed_day(now),
+        ) else {
             return Vec::new();
         };
         history

@@ -183,35 +183,115 @@ pub enum Api {
 pub struct SimMarket {
     /// Symbols known beyond the built-in asset table.
     pub extra_symbols: std::collections::BTreeSet<String>,
-    /// Generated histories, by symbol.
-    pub series: std::collections::HashMap<String, Arc<Vec<SimBar>>>,
+    /// Built histories, by symbol and view.
+    series: std::collections::HashMap<(String, View), Arc<Vec<SimBar>>>,
     /// Bars replaced through the control API, by (symbol, date).
     pub overrides: std::collections::HashMap<(String, chrono::NaiveDate), SimBar>,
+    /// Splits applied through the control API, in the order applied.
+    pub splits: Vec<SimSplit>,
+    /// Bars the data API does not serve yet, by (symbol, date): a bar missing at fetch time.
+    pub withheld: std::collections::BTreeSet<(String, chrono::NaiveDate)>,
+}
+
+/// Which series of a symbol: what trades, or what the data API serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    /// Prices as traded (raw): fills, positions, latest trades and snapshots.
+    Traded,
+    /// The data API's bars with `adjustment=raw` (or `dividend`, `spin-off`): withheld bars left out.
+    DataRaw,
+    /// The data API's bars with `adjustment` `split` or `all`: history before each split's
+    /// ex-date re-based by its ratio; withheld bars left out.
+    DataSplitAdjusted,
+}
+
+/// A stock split (`POST /_ctl/split`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSplit {
+    /// Ticker.
+    pub symbol: String,
+    /// New shares per old share: 2 for a 2:1 forward split, 0.5 for a 1:2 reverse split.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub ratio: Decimal,
+    /// The session on which shares and prices re-base.
+    pub ex_date: chrono::NaiveDate,
 }
 
 impl SimMarket {
-    /// The history of a known symbol (generated once), with overrides applied; `None` if unknown.
+    /// Whether the fake knows `symbol` (assets and bars).
+    pub fn knows(&self, symbol: &str) -> bool {
+        super::assets::known(symbol) || self.extra_symbols.contains(symbol)
+    }
+
+    /// The traded history of a known symbol (generated once, splits and overrides applied);
+    /// `None` if unknown.
     pub fn history(&mut self, symbol: &str) -> Option<Arc<Vec<SimBar>>> {
-        if !super::assets::known(symbol) && !self.extra_symbols.contains(symbol) {
+        self.view(symbol, View::Traded)
+    }
+
+    /// One view of a known symbol's history (built once); `None` if unknown.
+    ///
+    /// From each split's ex-date on, every view trades at the new scale (prices ÷ ratio,
+    /// volume × ratio); before it only the split-adjusted view is re-based. Overrides replace
+    /// bars in every view as given.
+    pub fn view(&mut self, symbol: &str, view: View) -> Option<Arc<Vec<SimBar>>> {
+        if !self.knows(symbol) {
             return None;
         }
-        let overrides = &self.overrides;
-        let series = self.series.entry(symbol.to_owned()).or_insert_with(|| {
-            let mut bars = super::bars::series(symbol);
-            for bar in &mut bars {
-                if let Some(o) = overrides.get(&(symbol.to_owned(), bar.date)) {
-                    *bar = *o;
+        let (overrides, splits, withheld) = (&self.overrides, &self.splits, &self.withheld);
+        let series = self
+            .series
+            .entry((symbol.to_owned(), view))
+            .or_insert_with(|| {
+                let mut bars = super::bars::series(symbol);
+                for split in splits.iter().filter(|s| s.symbol == symbol) {
+                    for bar in &mut bars {
+                        if bar.date >= split.ex_date || view == View::DataSplitAdjusted {
+                            *bar = bar.rebased(split.ratio);
+                        }
+                    }
                 }
-            }
-            Arc::new(bars)
-        });
+                for bar in &mut bars {
+                    if let Some(o) = overrides.get(&(symbol.to_owned(), bar.date)) {
+                        *bar = *o;
+                    }
+                }
+                if view != View::Traded {
+                    bars.retain(|b| !withheld.contains(&(symbol.to_owned(), b.date)));
+                }
+                Arc::new(bars)
+            });
         Some(Arc::clone(series))
+    }
+
+    /// Forgets the built views of `symbol` after a change.
+    fn rebuild(&mut self, symbol: &str) {
+        self.series.retain(|(s, _), _| s != symbol);
     }
 
     /// Replaces one bar (to test validation and corrections).
     pub fn set_bar(&mut self, symbol: &str, bar: SimBar) {
         self.overrides.insert((symbol.to_owned(), bar.date), bar);
-        self.series.remove(symbol);
+        self.rebuild(symbol);
+    }
+
+    /// Applies a split to the histories (positions are the caller's).
+    pub fn split(&mut self, split: SimSplit) {
+        let symbol = split.symbol.clone();
+        self.splits.push(split);
+        self.rebuild(&symbol);
+    }
+
+    /// Stops serving (`true`) or serves again (`false`) one bar on the data API.
+    pub fn withhold(&mut self, symbol: &str, date: chrono::NaiveDate, withheld: bool) {
+        let key = (symbol.to_owned(), date);
+        if withheld {
+            self.withheld.insert(key);
+        } else {
+            self.withheld.remove(&key);
+        }
+        self.rebuild(symbol);
     }
 }
 

@@ -285,3 +285,73 @@ fn snapshots_and_latest_trades_follow_the_session() {
     assert_eq!(status, 400);
     assert_eq!(body["message"], "unexpected query parameter(s): limit");
 }
+
+#[test]
+fn a_split_re_bases_adjusted_bars_and_the_position_and_a_withheld_bar_comes_later() {
+    use crate::common::api::{Api, dv};
+    let w = World::at("2026-12-02T22:00:00Z");
+    let api = Api::new(&w);
+    let bars = |adjustment: &str| {
+        let q = format!(
+            "/v2/stocks/bars?symbols=SPY&timeframe=1Day&start=2026-12-01&end=2026-12-02&adjustment={adjustment}"
+        );
+        let (_, page) = data_get(&w, &q);
+        page["bars"]["SPY"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["c"].as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let before = bars("all");
+    assert_eq!(before, bars("raw"));
+    api.send(
+        reqwest::Method::PUT,
+        "/_ctl/positions",
+        Some(
+            serde_json::json!([{"symbol": "SPY", "qty": "10", "avg_entry_price": "100",
+            "current_price": "145.5", "lastday_price": "146.3"}]),
+        ),
+    );
+    let (status, p) = api.post(
+        "/_ctl/split",
+        serde_json::json!({"symbol": "SPY", "ratio": "2", "ex_date": "2026-12-02"}),
+    );
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(
+        (
+            dv(&p["qty"]),
+            dv(&p["avg_entry_price"]),
+            dv(&p["current_price"])
+        ),
+        (
+            "20".parse().unwrap(),
+            "50".parse().unwrap(),
+            "72.75".parse().unwrap()
+        )
+    );
+    // Adjusted history re-bases before the ex-date; raw keeps the old scale there.
+    assert_eq!(bars("split"), [before[0] / 2.0, before[1] / 2.0]);
+    assert_eq!(bars("all"), bars("split"));
+    assert_eq!(bars("raw"), [before[0], before[1] / 2.0]);
+    let (status, _) = api.post(
+        "/_ctl/split",
+        serde_json::json!({"symbol": "SPY", "ratio": "2", "ex_date": "2026-12-05"}),
+    );
+    assert_eq!(status, 422, "a Saturday is no ex-date");
+
+    // A withheld bar is left out of the data API until served again.
+    let (status, _) = api.send(
+        reqwest::Method::POST,
+        "/_ctl/withhold",
+        Some(serde_json::json!({"symbol": "SPY", "date": "2026-12-01"})),
+    );
+    assert_eq!(status, 204);
+    assert_eq!(bars("all").len(), 1);
+    api.send(
+        reqwest::Method::POST,
+        "/_ctl/withhold",
+        Some(serde_json::json!({"symbol": "SPY", "date": "2026-12-01", "withheld": false})),
+    );
+    assert_eq!(bars("all").len(), 2);
+}
