@@ -1,4 +1,4 @@
-//! Strategy, plan and risk checks for 5,000 symbols × 300 sessions of closes.
+//! The history check, strategy, plan and risk checks for 5,000 symbols × 300 sessions of closes.
 //!
 //! Run with `cargo bench --locked --bench plan_speed`. Target: at most 50 ms.
 
@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use aurora::config::{OrderSettings, RiskSettings, StrategySettings};
+use aurora::history::{self, Facts};
 use aurora::plan::risk::{self, AssetState, RiskInput};
 use aurora::plan::{self, Book, PlanInput};
 use aurora::strategy::{self, Close, History};
@@ -95,14 +96,31 @@ fn main() {
     };
     let strategy = strategy::build(&settings).expect("trend builds");
 
+    // Every generated day is a session here: the window is the last `lookback` dates.
+    let window: Vec<SessionDate> = history[&universe[0]]
+        .iter()
+        .rev()
+        .take(settings.lookback as usize)
+        .rev()
+        .map(|c| c.date)
+        .collect();
     let run = || {
         let started = Instant::now();
+        let skipped = history::check(
+            &history,
+            &Facts {
+                window: &window,
+                max_move: risk.max_price_move,
+                broker: &BTreeMap::new(),
+            },
+        );
+        assert!(skipped.is_empty(), "the generated history is consistent");
         let targets = strategy.targets(&universe, &history);
         let plan = plan::plan(&PlanInput {
             session: "2026-06-30".parse().expect("date"),
             strategy: strategy.name(),
             revision: 0,
-            targets: &targets,
+            targets: &targets.targets,
             book: &book,
             prices: &prices,
             fractionable: &fractionable,

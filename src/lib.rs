@@ -1,6 +1,6 @@
 //! Aurora: unattended daily paper trading on Alpaca, one job per systemd timer.
 //!
-//! Data flows one way: `cli` → `app` → `jobs` → pure core (`market`, `types`) and
+//! Data flows one way: `cli` → `app` → `jobs` → pure core (`market`, `history`, `strategy`, `plan`, `types`) and
 //! ports (`alpaca`, `store`). `sim` is a fake Alpaca for tests and demos.
 
 pub mod alpaca;
@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod history;
 pub mod jobs;
 pub mod logging;
 pub mod market;

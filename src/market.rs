@@ -143,6 +143,25 @@ pub fn previous_session(date: SessionDate, sessions: &[Session]) -> Option<Sessi
         .copied()
 }
 
+/// The last `n` sessions strictly before `date` (`sessions` in any order), oldest first: a
+/// lookback window.
+pub fn sessions_before(date: SessionDate, sessions: &[Session], n: u32) -> Vec<SessionDate> {
+    let mut before: Vec<SessionDate> = sessions
+        .iter()
+        .map(|s| s.date)
+        .filter(|d| *d < date)
+        .collect();
+    before.sort();
+    before.dedup();
+    before.split_off(before.len().saturating_sub(n as usize))
+}
+
+/// Calendar days that surely hold `n` sessions (about 252 a year, holidays included), for
+/// asking the calendar about a window of `n` sessions.
+pub fn calendar_days_for(n: u32) -> chrono::Days {
+    chrono::Days::new(u64::from(n) * 7 / 5 + 30)
+}
+
 /// The name of the NYSE holiday observed on `date`, by the exchange's standing rules.
 ///
 /// Only used to say *why* there is no session; Alpaca's calendar decides *whether* there is one
@@ -267,6 +286,26 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_lookback_window_is_the_last_sessions_before_today() {
+        let t = NaiveTime::from_hms_opt(9, 30, 0).unwrap();
+        let c = NaiveTime::from_hms_opt(16, 0, 0).unwrap();
+        let cal: Vec<Session> = ["2026-11-30", "2026-11-24", "2026-11-25", "2026-11-27"]
+            .iter()
+            .map(|s| Session::new(d(s), t, c))
+            .collect();
+        let w = sessions_before(SessionDate::new(d("2026-11-30")), &cal, 2);
+        let w: Vec<String> = w.iter().map(ToString::to_string).collect();
+        assert_eq!(w, ["2026-11-25", "2026-11-27"]);
+        assert_eq!(
+            sessions_before(SessionDate::new(d("2026-11-30")), &cal, 9).len(),
+            3
+        );
+        // 400 sessions fit in the days asked for, with room for holidays.
+        let days = calendar_days_for(400);
+        assert!(d("2026-11-30") - days < d("2025-05-01"), "{days:?}");
     }
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()

@@ -5,7 +5,7 @@ mod checks;
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use chrono::{Days, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tracing::info;
 
@@ -146,12 +146,14 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<PreflightReport> {
     finish(ctx, Some(session_date), Some(today), checks)
 }
 
-/// Whether the universe has bars for the last session before today; fetches them first if not.
+/// Whether the universe has bars for the last session before today and no gap inside the
+/// strategy's lookback window; fetches first (which refills gaps) if not.
 async fn market_data(ctx: &JobContext, today: SessionDate) -> anyhow::Result<Check> {
     let universe = &ctx.config.settings.universe.symbols;
+    let lookback = ctx.config.settings.strategy.lookback;
     let start = today
         .date()
-        .checked_sub_days(Days::new(10))
+        .checked_sub_days(market::calendar_days_for(lookback + 1))
         .unwrap_or(today.date());
     let calendar = ctx
         .client
@@ -162,21 +164,31 @@ async fn market_data(ctx: &JobContext, today: SessionDate) -> anyhow::Result<Che
     let Some(previous) = market::previous_session(today, &sessions) else {
         return Ok(Check::warn(
             "market data",
-            "no session in the ten days before today",
+            "no session in the calendar before today",
         ));
     };
+    // The window and the session before it, so a gap on the window's first session shows.
+    let window: Vec<NaiveDate> = market::sessions_before(today, &sessions, lookback + 1)
+        .iter()
+        .map(|d| d.date())
+        .collect();
     let missing = missing_bars(ctx, universe, previous.date)?;
-    if missing.is_empty() {
+    let gaps =
+        fetch::stored_gaps(&ctx.store, universe, &window).context("cannot read stored bars")?;
+    if missing.is_empty() && gaps.is_empty() {
         return Ok(checks::market_data(
             universe.len(),
             previous.date,
             &missing,
             None,
+            &gaps,
+            lookback,
         ));
     }
     info!(
         missing = missing.len(),
-        "market data is stale; fetching to catch up"
+        gaps = gaps.len(),
+        "market data is stale or has gaps; fetching to catch up"
     );
     let request = FetchRequest {
         symbols: None,
@@ -189,11 +201,22 @@ async fn market_data(ctx: &JobContext, today: SessionDate) -> anyhow::Result<Che
         .await
         .context("catch-up fetch failed")?;
     let still = missing_bars(ctx, universe, previous.date)?;
+    let gaps =
+        fetch::stored_gaps(&ctx.store, universe, &window).context("cannot read stored bars")?;
+    // What the catch-up was for: the stale symbols and those whose gap it refilled.
+    let named: Vec<Symbol> = missing
+        .into_iter()
+        .chain(fetched.refilled.into_iter().map(|r| r.symbol))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     Ok(checks::market_data(
         universe.len(),
         previous.date,
-        &missing,
+        &named,
         Some((fetched.bars.added + fetched.bars.updated, &still)),
+        &gaps,
+        lookback,
     ))
 }
 

@@ -5,6 +5,7 @@
 
 mod facts;
 mod gate;
+mod history_check;
 mod replan;
 mod report;
 mod submit;
@@ -128,12 +129,21 @@ fn make_plan(
     let settings = &ctx.config.settings;
     let strategy =
         strategy::build(&settings.strategy).map_err(|e| anyhow::anyhow!("strategy: {e}"))?;
-    let targets = strategy.targets(&settings.universe.symbols, &facts.history);
-    let plan = plan::plan(&PlanInput {
+    // Symbols whose history failed its check get no target, nor any the strategy cannot judge.
+    let targets = strategy::targets_except(
+        strategy.as_ref(),
+        &settings.universe.symbols,
+        &facts.history,
+        facts.history_skipped.clone(),
+    );
+    for s in &targets.skipped {
+        warn!(symbol = %s.symbol, "{s}");
+    }
+    let mut plan = plan::plan(&PlanInput {
         session,
         strategy: strategy.name(),
         revision,
-        targets: &targets,
+        targets: &targets.targets,
         book: &facts.book,
         prices: &facts.prices.reference,
         fractionable: &facts.fractionable,
@@ -141,6 +151,9 @@ fn make_plan(
         max_weight: settings.risk.max_position_weight,
         max_order: settings.risk.max_order_notional,
     });
+    // Every symbol left alone is named in the plan, first.
+    plan.notes
+        .splice(0..0, targets.skipped.iter().map(ToString::to_string));
     info!(session = %session, orders = plan.orders.len(), hash = %plan.hash, "planned");
     Ok(plan)
 }

@@ -252,12 +252,15 @@ impl SimMarket {
                         }
                     }
                 }
-                for bar in &mut bars {
-                    if let Some(o) = overrides.get(&(symbol.to_owned(), bar.date)) {
-                        *bar = *o;
+                // Keyed by (symbol, date): only look when there is anything to find.
+                if !overrides.is_empty() {
+                    for bar in &mut bars {
+                        if let Some(o) = overrides.get(&(symbol.to_owned(), bar.date)) {
+                            *bar = *o;
+                        }
                     }
                 }
-                if view != View::Traded {
+                if view != View::Traded && !withheld.is_empty() {
                     bars.retain(|b| !withheld.contains(&(symbol.to_owned(), b.date)));
                 }
                 Arc::new(bars)

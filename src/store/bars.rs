@@ -51,6 +51,17 @@ pub struct BarUpsert {
     pub unchanged: u64,
 }
 
+/// How much of a symbol's history is stored in a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarSpan {
+    /// Bars stored.
+    pub count: u64,
+    /// The first stored session.
+    pub first: SessionDate,
+    /// The last stored session.
+    pub last: SessionDate,
+}
+
 impl std::ops::AddAssign for BarUpsert {
     fn add_assign(&mut self, o: BarUpsert) {
         self.added += o.added;
@@ -140,6 +151,90 @@ impl Store {
                 && a == adjustment
                 && let Ok(d) = SessionDate::from_str(&date)
             {
+                out.insert(symbol.clone(), d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Per symbol, how many bars are stored in `from..=to` and the first and last of them
+    /// (symbols with none are absent): enough to tell whether sessions are missing between.
+    pub fn bar_spans(
+        &self,
+        symbols: &[Symbol],
+        from: SessionDate,
+        to: SessionDate,
+    ) -> Result<BTreeMap<Symbol, BarSpan>, StoreError> {
+        // One primary-key range per symbol; the count never reads a row.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT COUNT(*), MIN(session_date), MAX(session_date) FROM bars
+             WHERE symbol = ?1 AND session_date BETWEEN ?2 AND ?3",
+        )?;
+        let (from, to) = (from.to_string(), to.to_string());
+        let mut out = BTreeMap::new();
+        for symbol in symbols {
+            let (count, first, last) = stmt.query_row(params![symbol.as_str(), from, to], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            if let (Some(Ok(first)), Some(Ok(last))) = (
+                first.as_deref().map(SessionDate::from_str),
+                last.as_deref().map(SessionDate::from_str),
+            ) {
+                out.insert(
+                    symbol.clone(),
+                    BarSpan {
+                        count: count as u64,
+                        first,
+                        last,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The sessions of one symbol's stored bars in `from..=to`, oldest first.
+    pub fn bar_dates(
+        &self,
+        symbol: &Symbol,
+        from: SessionDate,
+        to: SessionDate,
+    ) -> Result<Vec<SessionDate>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT session_date FROM bars WHERE symbol = ?1 AND session_date BETWEEN ?2 AND ?3
+             ORDER BY session_date",
+        )?;
+        let rows = stmt.query_map(
+            params![symbol.as_str(), from.to_string(), to.to_string()],
+            |r| r.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(d) = SessionDate::from_str(&row?) {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first stored session of each of `symbols` that has any bar.
+    pub fn first_bar_dates(
+        &self,
+        symbols: &[Symbol],
+    ) -> Result<BTreeMap<Symbol, SessionDate>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT session_date FROM bars WHERE symbol = ?1 ORDER BY session_date LIMIT 1",
+        )?;
+        let mut out = BTreeMap::new();
+        for symbol in symbols {
+            let first = stmt
+                .query_row([symbol.as_str()], |r| r.get::<_, String>(0))
+                .optional()?;
+            if let Some(Ok(d)) = first.as_deref().map(SessionDate::from_str) {
                 out.insert(symbol.clone(), d);
             }
         }
@@ -327,9 +422,35 @@ mod tests {
         assert_eq!(last[&spy].to_string(), "2026-11-30");
         assert!(
             store
-                .last_bar_dates(&[spy], "sip", "all")
+                .last_bar_dates(std::slice::from_ref(&spy), "sip", "all")
                 .unwrap()
                 .is_empty()
         );
+        store
+            .upsert_bars(&[bar("SPY", "2026-11-20", "10")])
+            .unwrap();
+        let (from, to) = ("2026-11-01".parse().unwrap(), "2026-11-28".parse().unwrap());
+        let tlt: Symbol = "TLT".parse().unwrap();
+        let spans = store
+            .bar_spans(&[spy.clone(), tlt.clone()], from, to)
+            .unwrap();
+        assert_eq!(spans.len(), 1, "TLT has no bars");
+        assert_eq!(
+            (
+                spans[&spy].count,
+                spans[&spy].first.to_string(),
+                spans[&spy].last.to_string()
+            ),
+            (2, "2026-11-20".into(), "2026-11-27".into())
+        );
+        let dates: Vec<String> = store
+            .bar_dates(&spy, from, to)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(dates, ["2026-11-20", "2026-11-27"]);
+        let first = store.first_bar_dates(&[spy.clone(), tlt]).unwrap();
+        assert_eq!(first[&spy].to_string(), "2026-11-20");
     }
 }

@@ -20,7 +20,7 @@ use rusqlite::Connection;
 
 pub use backup::{BackupCopy, backup};
 pub use bar_writer::BarWriter;
-pub use bars::{BarUpsert, StoredBar};
+pub use bars::{BarSpan, BarUpsert, StoredBar};
 pub use error::{StoreError, is_busy};
 pub use lock::{LOCK_FILE, LockError, LockHolder, StateLock};
 pub use plans::{OrderRecord, OrderState, PlanId, PlanOutcome, PlanRecord};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::{History, Strategy, Target};
+use super::{History, Strategy, Target, Targets};
 use crate::config::StrategySettings;
 use crate::types::Symbol;
 
@@ -34,14 +34,15 @@ impl Strategy for Fixed {
         "fixed"
     }
 
-    fn targets(&self, universe: &[Symbol], _history: &History) -> Vec<Target> {
-        universe
+    fn targets(&self, universe: &[Symbol], _history: &History) -> Targets {
+        let targets = universe
             .iter()
             .map(|symbol| match self.weights.get(symbol) {
                 Some(w) => Target { symbol: symbol.clone(), weight: *w, reason: format!("fixed weight {w}") },
                 None => Target { symbol: symbol.clone(), weight: Decimal::ZERO, reason: "no fixed weight".into() },
             })
-            .collect()
+            .collect();
+        Targets { targets, skipped: Vec::new() }
     }
 }
 
@@ -57,7 +58,7 @@ mod tests {
         assert!(build(&s).err().unwrap().contains("sum to at most 1, not 1.1"));
         s.weights.insert("TLT".parse().unwrap(), "0.3".parse().unwrap());
         let universe: Vec<Symbol> = ["SPY", "TLT", "GLD"].iter().map(|s| s.parse().unwrap()).collect();
-        let t = build(&s).unwrap().targets(&universe, &History::new());
+        let t = build(&s).unwrap().targets(&universe, &History::new()).targets;
         let w: Vec<String> = t.iter().map(|t| t.weight.to_string()).collect();
         assert_eq!(w, ["0.7", "0.3", "0"]);
     }

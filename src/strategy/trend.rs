@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{History, Strategy, Target};
+use super::{History, SkipReason, Skipped, Strategy, Target, Targets};
 use crate::config::StrategySettings;
 use crate::types::{Money, Symbol};
 
@@ -36,13 +36,27 @@ impl Strategy for Trend {
         "trend"
     }
 
-    fn targets(&self, universe: &[Symbol], history: &History) -> Vec<Target> {
-        // Too little history is no reason to sell: such a symbol gets no target and is left alone.
+    fn targets(&self, universe: &[Symbol], history: &History) -> Targets {
+        // Too little history is no reason to sell: such a symbol is skipped and left alone.
+        let mut skipped = Vec::new();
         let verdicts: Vec<(Symbol, Option<String>, String)> = universe
             .iter()
             .filter_map(|symbol| {
                 let closes = history.get(symbol).map(Vec::as_slice).unwrap_or_default();
-                (closes.len() >= self.lookback).then_some((symbol, closes))
+                if closes.len() < self.lookback {
+                    skipped.push(Skipped {
+                        symbol: symbol.clone(),
+                        reason: SkipReason::InsufficientHistory,
+                        detail: format!(
+                            "{} stored closes; the {}-session moving average needs {}",
+                            closes.len(),
+                            self.lookback,
+                            self.lookback
+                        ),
+                    });
+                    return None;
+                }
+                Some((symbol, closes))
             })
             .map(|(symbol, closes)| {
                 let window = &closes[closes.len() - self.lookback..];
@@ -65,13 +79,14 @@ impl Strategy for Trend {
             ((Decimal::ONE - self.cash_buffer) / Decimal::from(held)).round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero)
                 .normalize()
         };
-        verdicts
+        let targets = verdicts
             .into_iter()
             .map(|(symbol, above, below)| match above {
                 Some(reason) => Target { symbol, weight: each, reason },
                 None => Target { symbol, weight: Decimal::ZERO, reason: below },
             })
-            .collect()
+            .collect();
+        Targets { targets, skipped }
     }
 }
 
@@ -106,13 +121,38 @@ mod tests {
 
     #[test]
     fn holds_symbols_above_their_average_equally() {
-        let h = history(&[("SPY", vec![10, 11, 12]), ("TLT", vec![12, 11, 10]), ("GLD", vec![5, 5, 6])]);
-        let universe: Vec<Symbol> = ["GLD", "SPY", "TLT", "IWM"].iter().map(|s| s.parse().unwrap()).collect();
+        // Distinct closes, more of them than the window: a window one too long, one too short,
+        // the first three or the whole series gives another average, and for SPY (too long,
+        // first three, whole) or TLT (too short) another verdict.
+        let h = history(&[
+            ("SPY", vec![9, 20, 14, 11, 13]),
+            ("TLT", vec![30, 23, 24, 21, 22]),
+            ("GLD", vec![8, 4, 5, 6, 7]),
+            ("IWM", vec![3, 4]),
+        ]);
+        let universe: Vec<Symbol> = ["GLD", "SPY", "TLT", "IWM", "EFA"].iter().map(|s| s.parse().unwrap()).collect();
         let t = trend(3).targets(&universe, &h);
-        let w: Vec<String> = t.iter().map(|t| t.weight.to_string()).collect();
-        assert_eq!(w, ["0.475", "0.475", "0"], "IWM has no history: no target, left alone");
-        assert!(t[0].reason.contains("above 3-session SMA"), "{}", t[0].reason);
-        assert!(t[2].reason.contains("not above"), "{}", t[2].reason);
+        let w: Vec<(String, String)> = t.targets.iter().map(|t| (t.symbol.to_string(), t.weight.to_string())).collect();
+        assert_eq!(w, [("GLD".into(), "0.475".into()), ("SPY".into(), "0.475".into()), ("TLT".into(), "0".into())]);
+        assert_eq!(t.targets[0].reason, "close $7.00 above 3-session SMA $6.00");
+        assert_eq!(t.targets[1].reason, "close $13.00 above 3-session SMA $12.67");
+        assert_eq!(t.targets[2].reason, "close $22.00 not above 3-session SMA $22.33");
+    }
+
+    #[test]
+    fn too_little_history_is_skipped_with_its_reason() {
+        let h = history(&[("SPY", vec![10, 11, 12]), ("IWM", vec![3, 4])]);
+        let universe: Vec<Symbol> = ["SPY", "IWM", "EFA"].iter().map(|s| s.parse().unwrap()).collect();
+        let t = trend(3).targets(&universe, &h);
+        assert_eq!(t.targets.len(), 1, "only SPY can be judged");
+        let lines: Vec<String> = t.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "IWM: insufficient_history: 2 stored closes; the 3-session moving average needs 3; left alone",
+                "EFA: insufficient_history: 0 stored closes; the 3-session moving average needs 3; left alone",
+            ]
+        );
     }
 
     proptest! {
@@ -126,11 +166,11 @@ mod tests {
             let h = history(&names.iter().map(String::as_str).zip(series).collect::<Vec<_>>());
             let universe: Vec<Symbol> = names.iter().map(|s| s.parse().unwrap()).collect();
             let s = Trend { lookback, cash_buffer: Decimal::new(i64::from(buffer), 2) };
-            let targets = s.targets(&universe, &h);
+            let Targets { targets, skipped } = s.targets(&universe, &h);
+            prop_assert!(targets.len() + skipped.len() == universe.len(), "every symbol judged or skipped");
             let sum: Decimal = targets.iter().map(|t| t.weight).sum();
             prop_assert!(sum <= Decimal::ONE - s.cash_buffer, "{sum}");
             prop_assert!(targets.iter().all(|t| t.weight >= Decimal::ZERO));
-            prop_assert!(targets.len() <= universe.len());
-        }
+                    }
     }
 }

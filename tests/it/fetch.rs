@@ -128,23 +128,24 @@ fn the_next_session_fetches_only_the_new_session() {
 }
 
 #[test]
-fn the_default_overlap_refetches_the_last_session_and_picks_up_corrections() {
+fn the_default_overlap_refetches_the_last_session_and_picks_up_a_small_correction() {
     let w = World::at(MONDAY_1600_CT);
     w.aurora(&["fetch"]).run().code(0);
-    // Alpaca corrects Monday's SPY bar after the fact.
+    // Alpaca corrects Monday's SPY close by a cent after the fact: within the 0.1% tolerance,
+    // so that one bar is replaced and the history is not refetched.
+    let monday = w.sim.bars("SPY", d("2026-11-30"), d("2026-11-30"))[0].clone();
+    let corrected = monday.close + rust_decimal::Decimal::new(1, 2);
+    assert!(corrected < monday.close * rust_decimal::Decimal::new(1001, 3));
     w.sim.set_bar(BarSet {
-        symbol: "SPY".into(),
-        date: d("2026-11-30"),
-        open: "500".parse().unwrap(),
-        high: "510".parse().unwrap(),
-        low: "495".parse().unwrap(),
-        close: "505.55".parse().unwrap(),
-        volume: 1_000_000,
+        close: corrected,
+        high: monday.high.max(corrected),
+        ..monday
     });
     w.sim
         .set_clock("2026-12-01T22:00:00Z".parse().unwrap(), true);
     let json = w.aurora(&["fetch", "--json"]).run().code(0).json();
     let reqs = bar_requests(&w);
+    assert_eq!(reqs.len(), 2, "no second pass");
     assert_eq!(
         (reqs[1]["start"].as_str(), reqs[1]["end"].as_str()),
         ("2026-11-30", "2026-12-01")
@@ -152,6 +153,7 @@ fn the_default_overlap_refetches_the_last_session_and_picks_up_corrections() {
     assert_eq!(json["bars"]["added"], 6);
     assert_eq!(json["bars"]["updated"], 1);
     assert_eq!(json["bars"]["unchanged"], 5);
+    assert_eq!(json["readjusted"], serde_json::json!([]));
     let spy = w
         .store()
         .bars(
@@ -160,7 +162,56 @@ fn the_default_overlap_refetches_the_last_session_and_picks_up_corrections() {
             SessionDate::new(d("2026-11-30")),
         )
         .unwrap();
-    assert_eq!(spy[0].close.amount().to_string(), "505.55");
+    assert_eq!(spy[0].close.amount(), corrected);
+}
+
+#[test]
+fn a_correction_beyond_the_tolerance_refetches_the_whole_stored_history() {
+    let w = World::at(MONDAY_1600_CT);
+    w.aurora(&["fetch"]).run().code(0);
+    // Monday's SPY close is corrected by 1%, and (unseen by the overlap) an older bar too.
+    for date in ["2026-11-30", "2026-06-01"] {
+        let bar = w.sim.bars("SPY", d(date), d(date))[0].clone();
+        let close = (bar.close * rust_decimal::Decimal::new(101, 2)).round_dp(2);
+        w.sim.set_bar(BarSet {
+            close,
+            high: bar.high.max(close),
+            ..bar
+        });
+    }
+    w.sim
+        .set_clock("2026-12-01T22:00:00Z".parse().unwrap(), true);
+    let done = w
+        .aurora(&["fetch", "--json"])
+        .run()
+        .code(0)
+        .stderr_has("SPY history re-adjusted: 400 bars replaced");
+    let json = done.json();
+    assert_eq!(json["readjusted"][0]["symbol"], "SPY");
+    assert_eq!(json["readjusted"][0]["replaced"], 400);
+    let reqs = bar_requests(&w);
+    assert_eq!(
+        reqs.len(),
+        3,
+        "one incremental request, one for SPY's whole history"
+    );
+    let first = d(&reqs[0]["start"]);
+    assert_eq!(
+        (reqs[2]["symbols"].as_str(), d(&reqs[2]["start"])),
+        ("SPY", first)
+    );
+    // The store and Alpaca agree bar for bar, the older correction included.
+    assert_same(
+        &stored(&w, &UNIVERSE),
+        &fake_bars(&w, &UNIVERSE, first, d("2026-12-01")),
+    );
+    // Once agreed, the next run has nothing to re-adjust.
+    let again = w
+        .aurora(&["fetch"])
+        .run()
+        .code(0)
+        .stdout_has("6 already up to date");
+    assert!(!again.stdout.contains("re-adjusted"), "{}", again.stdout);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod client_retries;
 mod config;
 mod eod;
 mod fetch;
+mod history;
 mod hostile;
 mod lock;
 mod paper_guard;

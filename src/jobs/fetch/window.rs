@@ -46,33 +46,13 @@ pub struct Want<'a> {
     pub start: Option<NaiveDate>,
     /// `--full`: ignore what is stored.
     pub full: bool,
+    /// The first session missing in the middle of a symbol's stored history (a gap to refill).
+    pub gaps: &'a BTreeMap<Symbol, NaiveDate>,
 }
 
-/// Plans the requests: symbols that need the same window share paged requests.
-pub fn plan(want: &Want<'_>) -> Plan {
-    let Some(&end) = want.sessions.last() else {
-        return Plan::default();
-    };
-    let backfill = want.sessions[want.sessions.len().saturating_sub(want.history as usize)];
-    let mut by_start: BTreeMap<NaiveDate, Vec<Symbol>> = BTreeMap::new();
-    let mut up_to_date = Vec::new();
-    for symbol in want.symbols {
-        let start = match (want.start, want.full, want.stored.get(symbol)) {
-            (Some(start), _, _) => start,
-            (None, true, _) | (None, false, None) => backfill,
-            (None, false, Some(last)) => {
-                let first_missing = want.sessions.partition_point(|d| *d <= last.date());
-                if first_missing == want.sessions.len() {
-                    up_to_date.push(symbol.clone());
-                    continue;
-                }
-                want.sessions[first_missing.saturating_sub(want.overlap as usize)]
-            }
-        };
-        if start <= end {
-            by_start.entry(start).or_default().push(symbol.clone());
-        }
-    }
+/// Requests for symbols grouped by their first session, each through `end`: symbols that need
+/// the same window share paged requests, split to keep the `symbols` parameter short.
+pub fn batches(by_start: BTreeMap<NaiveDate, Vec<Symbol>>, end: NaiveDate) -> Vec<Batch> {
     let mut batches = Vec::new();
     for (start, mut symbols) in by_start {
         symbols.sort();
@@ -99,6 +79,41 @@ pub fn plan(want: &Want<'_>) -> Plan {
             });
         }
     }
+    batches
+}
+
+/// Plans the requests: symbols that need the same window share paged requests.
+pub fn plan(want: &Want<'_>) -> Plan {
+    let Some(&end) = want.sessions.last() else {
+        return Plan::default();
+    };
+    let backfill = want.sessions[want.sessions.len().saturating_sub(want.history as usize)];
+    let mut by_start: BTreeMap<NaiveDate, Vec<Symbol>> = BTreeMap::new();
+    let mut up_to_date = Vec::new();
+    for symbol in want.symbols {
+        let start = match (want.start, want.full, want.stored.get(symbol)) {
+            (Some(start), _, _) => start,
+            (None, true, _) | (None, false, None) => backfill,
+            (None, false, Some(last)) => {
+                let first_missing = want.sessions.partition_point(|d| *d <= last.date());
+                let gap = want.gaps.get(symbol).copied();
+                if first_missing == want.sessions.len() && gap.is_none() {
+                    up_to_date.push(symbol.clone());
+                    continue;
+                }
+                let next = want
+                    .sessions
+                    .get(first_missing.saturating_sub(want.overlap as usize))
+                    .copied()
+                    .unwrap_or(end);
+                gap.map_or(next, |g| g.min(next))
+            }
+        };
+        if start <= end {
+            by_start.entry(start).or_default().push(symbol.clone());
+        }
+    }
+    let batches = batches(by_start, end);
     Plan {
         batches,
         up_to_date,
@@ -144,7 +159,37 @@ mod tests {
             overlap: 0,
             start: None,
             full: false,
+            gaps: &NO_GAPS,
         }
+    }
+
+    static NO_GAPS: BTreeMap<Symbol, NaiveDate> = BTreeMap::new();
+
+    #[test]
+    fn a_gap_is_refetched_from_its_first_missing_session() {
+        let symbols = vec![sym("SPY"), sym("TLT")];
+        let sessions = sessions();
+        let stored = BTreeMap::from([
+            (sym("SPY"), SessionDate::new(d("2026-11-30"))),
+            (sym("TLT"), SessionDate::new(d("2026-11-27"))),
+        ]);
+        let gaps = BTreeMap::from([(sym("SPY"), d("2026-11-24")), (sym("TLT"), d("2026-11-23"))]);
+        let mut w = want(&symbols, &sessions, &stored);
+        w.gaps = &gaps;
+        let p = plan(&w);
+        assert!(p.up_to_date.is_empty(), "SPY is current but has a gap");
+        let starts: Vec<(NaiveDate, Vec<Symbol>)> = p
+            .batches
+            .into_iter()
+            .map(|b| (b.start, b.symbols))
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                (d("2026-11-23"), vec![sym("TLT")]),
+                (d("2026-11-24"), vec![sym("SPY")])
+            ]
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Preflight checks as pure functions: facts in, pass / warn / fail with a one-line detail out.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -190,15 +191,35 @@ pub fn buying_power(a: &Account, min: Decimal) -> Check {
     }
 }
 
-/// Every universe symbol has a bar for the last session before today, after a catch-up fetch
-/// if one was needed (`caught_up`: bars the catch-up stored and what was still missing after it).
+/// Every universe symbol has a bar for the last session before today and none is missing
+/// inside the strategy's `lookback`-session window, after a catch-up fetch if one was needed
+/// (`caught_up`: bars the catch-up stored and the symbols still lacking the last session;
+/// `gaps`: the sessions still missing inside the window, by symbol).
 pub fn market_data(
     universe: usize,
     previous: SessionDate,
     missing: &[Symbol],
     caught_up: Option<(u64, &[Symbol])>,
+    gaps: &BTreeMap<Symbol, Vec<NaiveDate>>,
+    lookback: u32,
 ) -> Check {
     let names = |s: &[Symbol]| s.iter().map(Symbol::as_str).collect::<Vec<_>>().join(", ");
+    if !gaps.is_empty() {
+        let list: Vec<String> = gaps
+            .iter()
+            .map(|(s, dates)| {
+                let dates: Vec<String> = dates.iter().map(ToString::to_string).collect();
+                format!("{s} lacks {}", dates.join(", "))
+            })
+            .collect();
+        return Check::fail(
+            "market data",
+            format!(
+                "gap inside the {lookback}-session lookback window: {} (Alpaca served no bar)",
+                list.join("; ")
+            ),
+        );
+    }
     match caught_up {
         None if missing.is_empty() => Check::pass(
             "market data",
@@ -346,8 +367,19 @@ mod tests {
     fn market_data_passes_fresh_or_caught_up_and_fails_stale() {
         let prev: SessionDate = "2026-11-27".parse().unwrap();
         let spy: Symbol = "SPY".parse().unwrap();
-        assert_eq!(market_data(6, prev, &[], None).status, CheckStatus::Pass);
-        let caught = market_data(6, prev, std::slice::from_ref(&spy), Some((400, &[])));
+        let none = BTreeMap::new();
+        assert_eq!(
+            market_data(6, prev, &[], None, &none, 50).status,
+            CheckStatus::Pass
+        );
+        let caught = market_data(
+            6,
+            prev,
+            std::slice::from_ref(&spy),
+            Some((400, &[])),
+            &none,
+            50,
+        );
         assert_eq!(caught.status, CheckStatus::Pass);
         assert!(
             caught
@@ -361,12 +393,21 @@ mod tests {
             prev,
             std::slice::from_ref(&spy),
             Some((0, std::slice::from_ref(&spy))),
+            &none,
+            50,
         );
         assert_eq!(stale.status, CheckStatus::Fail);
         assert!(
             stale.detail.contains("SPY lack 2026-11-27"),
             "{}",
             stale.detail
+        );
+        let gaps = BTreeMap::from([(spy.clone(), vec!["2026-11-24".parse().unwrap()])]);
+        let gap = market_data(6, prev, &[], Some((1, &[])), &gaps, 50);
+        assert_eq!(gap.status, CheckStatus::Fail);
+        assert_eq!(
+            gap.detail,
+            "gap inside the 50-session lookback window: SPY lacks 2026-11-24 (Alpaca served no bar)"
         );
     }
 

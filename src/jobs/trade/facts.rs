@@ -19,7 +19,7 @@ use crate::plan::prices::{self, ReferencePrices};
 use crate::plan::resize::BuyFunds;
 use crate::plan::risk::AssetState;
 use crate::plan::{Book, Plan, Side};
-use crate::strategy::{Close, History};
+use crate::strategy::{Close, History, Skipped};
 use crate::types::{Money, SessionDate, Symbol};
 
 /// Everything one plan and its risk checks are made from.
@@ -30,6 +30,8 @@ pub struct Facts {
     pub account_blockers: Vec<String>,
     /// Stored closes per universe symbol, oldest first.
     pub history: History,
+    /// Universe symbols whose stored history failed its check, and why.
+    pub history_skipped: Vec<Skipped>,
     /// Reference prices and the closes they are checked against.
     pub prices: ReferencePrices,
     /// Each universe symbol's standing at Alpaca (absent: unknown to Alpaca).
@@ -78,6 +80,7 @@ pub async fn gather(
     )?;
 
     let history = load_history(ctx, session.date)?;
+    let history_skipped = super::history_check::skipped(ctx, session, &history).await?;
     let live = live.map(|l| to_prices(universe, l));
     let prices = prices::reference_prices(&history, live.as_ref());
 
@@ -124,6 +127,7 @@ pub async fn gather(
         book,
         account_blockers: account.trading_blockers(),
         history,
+        history_skipped,
         prices,
         assets,
         fractionable,
