@@ -90,6 +90,26 @@ fn sql(w: &World, statement: &str) -> usize {
     db.execute(statement, []).unwrap()
 }
 
+/// A fake at Monday 07:30 CT with `config`, after a passing preflight (which fetched the bars).
+fn preflighted(config: &str) -> World {
+    let w = World::at(MONDAY_0730_CT);
+    w.write_config(config);
+    w.aurora(&["preflight"]).run().code(0);
+    w
+}
+
+/// `aurora trade ARGS --json` at 08:00 CT, expecting exit 0.
+fn trade_at_eight(w: &World, args: &[&str]) -> Value {
+    w.sim.set_clock(MONDAY_0800_CT.parse().unwrap(), true);
+    let args: Vec<&str> = ["trade"]
+        .iter()
+        .chain(args)
+        .chain(&["--json"])
+        .copied()
+        .collect();
+    w.aurora(&args).run().code(0).json()
+}
+
 #[test]
 fn a_two_for_one_split_is_re_adjusted_and_sells_nothing() {
     // Tuesday 2026-12-01, 16:00 CT: the evening fetch stores SPY's history.
@@ -200,9 +220,7 @@ fn a_split_the_store_missed_is_history_inconsistent_and_trades_nothing() {
 
 #[test]
 fn a_move_the_broker_does_not_show_gets_no_order_and_one_it_shows_is_traded() {
-    let w = World::at(MONDAY_0730_CT);
-    w.write_config(FIXED);
-    w.aurora(&["preflight"]).run().code(0);
+    let w = preflighted(FIXED);
     // A stored SPY close doubled behind Aurora's back: not Alpaca's series.
     assert_eq!(
         sql(
@@ -212,12 +230,7 @@ fn a_move_the_broker_does_not_show_gets_no_order_and_one_it_shows_is_traded() {
         ),
         1
     );
-    w.sim.set_clock(MONDAY_0800_CT.parse().unwrap(), true);
-    let json = w
-        .aurora(&["trade", "--dry-run", "--json"])
-        .run()
-        .code(0)
-        .json();
+    let json = trade_at_eight(&w, &["--dry-run"]);
     assert_eq!(
         ordered(&json),
         [("TLT".into(), "buy".into()), ("GLD".into(), "buy".into())]
@@ -240,12 +253,7 @@ fn a_move_the_broker_does_not_show_gets_no_order_and_one_it_shows_is_traded() {
         ..bar
     });
     w.aurora(&["preflight"]).run().code(0);
-    w.sim.set_clock(MONDAY_0800_CT.parse().unwrap(), true);
-    let json = w
-        .aurora(&["trade", "--dry-run", "--json"])
-        .run()
-        .code(0)
-        .json();
+    let json = trade_at_eight(&w, &["--dry-run"]);
     assert_eq!(ordered(&json).len(), 3, "{json}");
     assert!(
         !notes(&json).iter().any(|n| n.contains("history_")),
@@ -255,9 +263,7 @@ fn a_move_the_broker_does_not_show_gets_no_order_and_one_it_shows_is_traded() {
 
 #[test]
 fn stale_history_gets_no_order_and_is_named() {
-    let w = World::at(MONDAY_0730_CT);
-    w.write_config(FIXED);
-    w.aurora(&["preflight"]).run().code(0);
+    let w = preflighted(FIXED);
     // Friday's SPY bar is lost after the preflight passed.
     assert_eq!(
         sql(
@@ -266,8 +272,7 @@ fn stale_history_gets_no_order_and_is_named() {
         ),
         1
     );
-    w.sim.set_clock(MONDAY_0800_CT.parse().unwrap(), true);
-    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    let json = trade_at_eight(&w, &[]);
     assert_eq!(
         ordered(&json),
         [("TLT".into(), "buy".into()), ("GLD".into(), "buy".into())]
@@ -285,9 +290,7 @@ fn stale_history_gets_no_order_and_is_named() {
 
 #[test]
 fn a_trend_symbol_with_too_little_history_is_named_in_the_plan() {
-    let w = World::at(MONDAY_0730_CT);
-    w.write_config("[universe]\nsymbols = [\"SPY\", \"TLT\"]\n");
-    w.aurora(&["preflight"]).run().code(0);
+    let w = preflighted("[universe]\nsymbols = [\"SPY\", \"TLT\"]\n");
     // TLT was added to the universe recently: only its last 19 sessions are stored.
     assert!(
         sql(
@@ -295,12 +298,7 @@ fn a_trend_symbol_with_too_little_history_is_named_in_the_plan() {
             "DELETE FROM bars WHERE symbol = 'TLT' AND session_date < '2026-11-01'"
         ) > 0
     );
-    w.sim.set_clock(MONDAY_0800_CT.parse().unwrap(), true);
-    let json = w
-        .aurora(&["trade", "--dry-run", "--json"])
-        .run()
-        .code(0)
-        .json();
+    let json = trade_at_eight(&w, &["--dry-run"]);
     assert!(
         notes(&json).contains(
             &"TLT: insufficient_history: 19 stored closes; the 50-session moving average needs 50; \
