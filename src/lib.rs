@@ -15,6 +15,7 @@ pub mod market;
 pub mod plan;
 pub mod progress;
 pub mod sim;
+pub mod stats;
 pub mod store;
 pub mod strategy;
 pub mod systemctl;
