@@ -5,6 +5,7 @@
 
 pub mod alpaca;
 pub mod app;
+pub mod atomic_file;
 pub mod cli;
 pub mod config;
 pub mod exit;
