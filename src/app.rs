@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, FetchArgs, SimCommand, SystemdCommand};
+use crate::cli::{Cli, Command, FetchArgs, ReportArgs, SimCommand, SystemdCommand};
 use crate::config::{self, Config, Sources};
 use crate::exit::{Exit, Usage};
 use crate::jobs::demo::DemoRequest;
+use crate::jobs::eod::EodRequest;
 use crate::jobs::fetch::FetchRequest;
+use crate::jobs::report::{self, PeriodSpec};
 use crate::jobs::systemd::InstallRequest;
 use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
@@ -55,7 +57,22 @@ pub fn run() -> anyhow::Result<Exit> {
             jobs::preflight::run,
         ),
         Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
-        Command::Eod => run_job(&runtime, &cli, &sources, Job::Eod, jobs::eod::run),
+        Command::Eod(args) => {
+            let request = EodRequest {
+                preview: args.preview,
+            };
+            run_job(&runtime, &cli, &sources, Job::Eod, async move |ctx| {
+                jobs::eod::run(ctx, request).await
+            })
+        }
+        Command::Report(args) => {
+            let spec = period_spec(args)?;
+            // The store only: no lock, no run record, no Alpaca client.
+            let config = Config::load(&sources, &|name| std::env::var(name).ok())?;
+            let report = jobs::report::run(&config, spec)?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
         Command::Fetch(args) => {
             let request = fetch_request(args, ProgressMode::detect(cli.quiet))?;
             run_job(&runtime, &cli, &sources, Job::Fetch, async move |ctx| {
@@ -152,6 +169,26 @@ fn fetch_request(args: &FetchArgs, progress: ProgressMode) -> anyhow::Result<Fet
         end: args.end,
         full: args.full,
         progress,
+    })
+}
+
+/// Second stage of parsing: `report` flags into a period.
+fn period_spec(args: &ReportArgs) -> anyhow::Result<PeriodSpec> {
+    if let Some(m) = &args.month {
+        return Ok(PeriodSpec::Month(report::parse_month(m)?));
+    }
+    if let Some(s) = &args.since {
+        let (n, unit) = report::parse_since(s)?;
+        return Ok(PeriodSpec::Since(n, unit));
+    }
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && to < from
+    {
+        return Err(Usage(format!("--to {to} is before --from {from}")).into());
+    }
+    Ok(PeriodSpec::Between {
+        from: args.from,
+        to: args.to,
     })
 }
 

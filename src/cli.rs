@@ -82,13 +82,28 @@ switch), 75 Alpaca unreachable.\n\nExamples:\n  aurora trade --dry-run\n  aurora
     )]
     Trade(TradeArgs),
 
-    /// Reconcile the day's orders, fills and positions; store a snapshot; write the daily report.
+    /// Reconcile every closed session since the last snapshot: orders, fills, positions; a
+    /// snapshot and a daily report each.
     #[command(
-        after_help = "Writes REPORT_DIR/YYYY-MM-DD.md, YYYY-MM-DD.json and equity.svg (a rerun the \
-same day rewrites them and keeps one snapshot).\n\nExit: 0 clean, 4 a discrepancy was found (after \
-writing the report), 75 Alpaca unreachable.\n\nExample:\n  aurora eod"
+        after_help = "Oldest first, each session once: after the machine was off, one report per \
+missed session. Before today's close it reconciles only earlier sessions and stores nothing for \
+today. The first run adopts the positions held as the baseline. Per session it writes \
+REPORT_DIR/YYYY-MM-DD.md, YYYY-MM-DD.json and equity-YYYY-MM-DD.svg, and copies the chart to \
+equity.svg (a rerun the same evening rewrites them and keeps one snapshot).\n\nExit: 0 clean (or \
+nothing to do), 4 a discrepancy was found (after writing the report), 75 Alpaca \
+unreachable.\n\nExamples:\n  aurora eod\n  aurora eod --preview"
     )]
-    Eod,
+    Eod(EodArgs),
+
+    /// Performance, trades and daily P&L over any period, from the store alone.
+    #[command(
+        after_help = "Reads only the store: no request to Alpaca, no lock, so it runs while a \
+timer's job works. The period is every snapshot unless narrowed; --month and --since each set \
+both ends and exclude --from/--to.\n\nExit: 0 ok, 1 no snapshot in the period, 2 bad \
+period.\n\nExamples:\n  aurora report\n  aurora report --month 2026-12\n  aurora report --since 4w \
+--json\n  aurora report --from 2026-11-30 --to 2026-12-04"
+    )]
+    Report(ReportArgs),
 
     /// Copy the store (aurora.db) consistently, even while a job is writing it.
     #[command(
@@ -191,6 +206,34 @@ pub struct DemoArgs {
     /// Trading days to run.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=250))]
     pub days: u32,
+}
+
+/// Arguments of `aurora eod`.
+#[derive(Debug, Args)]
+pub struct EodArgs {
+    /// Before today's close, also show today's figures so far (nothing is stored for today).
+    #[arg(long)]
+    pub preview: bool,
+}
+
+/// Arguments of `aurora report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First session of the period.
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["month", "since"])]
+    pub from: Option<chrono::NaiveDate>,
+
+    /// Last session of the period.
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["month", "since"])]
+    pub to: Option<chrono::NaiveDate>,
+
+    /// One calendar month.
+    #[arg(long, value_name = "YYYY-MM", conflicts_with = "since")]
+    pub month: Option<String>,
+
+    /// The last N days, weeks or months up to the latest snapshot: 7d, 4w, 3m.
+    #[arg(long, value_name = "N[d|w|m]")]
+    pub since: Option<String>,
 }
 
 /// Arguments of `aurora trade`.

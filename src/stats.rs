@@ -234,10 +234,13 @@ pub fn compute(input: &Input) -> Stats {
         period_return(input.start.value, last.value)
     };
     let excess_return = match (&benchmark, total_return) {
-        (Some(BenchmarkStats {
-            total_return: Some(b),
-            ..
-        }), Some(t)) => Some(t - b),
+        (
+            Some(BenchmarkStats {
+                total_return: Some(b),
+                ..
+            }),
+            Some(t),
+        ) => Some(t - b),
         _ => None,
     };
     Stats {
@@ -316,7 +319,8 @@ fn sortino(returns: &[f64], risk_free_rate: f64) -> Option<f64> {
         .sum::<f64>()
         / returns.len() as f64)
         .sqrt();
-    (downside > 0.0).then(|| (mean(returns).unwrap_or(0.0) - rf) / downside * SESSIONS_PER_YEAR.sqrt())
+    (downside > 0.0)
+        .then(|| (mean(returns).unwrap_or(0.0) - rf) / downside * SESSIONS_PER_YEAR.sqrt())
 }
 
 /// Growth per year, compounded, over a period of at least 365 calendar days.

@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 use tracing::{debug, warn};
 
 use super::error::{ApiErrorBody, Error};
-use super::models::{Account, Asset, BarsPage, CalendarDay, Clock, FillActivity, Order, Position};
+use super::models::{
+    Account, Asset, BarsPage, CalendarDay, Clock, FillActivity, Order, PortfolioHistory, Position,
+};
 use super::retry::{RetryPolicy, server_wait_hint};
 use crate::config::{AlpacaAccess, AlpacaSettings, Feed, redact_userinfo};
 use crate::types::Symbol;
@@ -244,6 +246,27 @@ impl Client {
                 return Ok(out);
             }
         }
+    }
+
+    /// `GET /v2/account/portfolio/history?timeframe=1D`: the equity at each close from `start`
+    /// to `end` (New York dates, inclusive).
+    pub async fn portfolio_history(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<PortfolioHistory, Error> {
+        let at = |date: NaiveDate, h: u32, m: u32, s: u32| {
+            let time = chrono::NaiveTime::from_hms_opt(h, m, s).expect("valid time");
+            crate::market::new_york(date, time).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        let q = [
+            ("timeframe", "1D".to_owned()),
+            ("start", at(start, 0, 0, 0)),
+            ("end", at(end, 23, 59, 59)),
+            ("pnl_reset", "no_reset".to_owned()),
+        ];
+        self.get(Api::Trading, "/v2/account/portfolio/history", &q)
+            .await
     }
 
     /// `GET /v2/assets?status=active&asset_class=us_equity`: every active US equity, in one request.

@@ -212,12 +212,28 @@ impl Default for DataSettings {
 }
 
 /// `[report]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReportSettings {
     /// Report directory; empty means `STATE_DIR/reports`.
     #[serde(deserialize_with = "optional_path")]
     pub dir: Option<PathBuf>,
+    /// The symbol performance is compared with; empty for none.
+    #[serde(deserialize_with = "optional_symbol")]
+    pub benchmark: Option<Symbol>,
+    /// Yearly risk-free rate (a fraction) for Sharpe and Sortino.
+    #[serde(deserialize_with = "decimal")]
+    pub risk_free_rate: Decimal,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            dir: None,
+            benchmark: Some("SPY".parse().expect("valid symbol")),
+            risk_free_rate: Decimal::ZERO,
+        }
+    }
 }
 
 /// `[alpaca]`: how patient the client is.
@@ -535,6 +551,7 @@ impl Settings {
                 return Err((key, format!("must be {lo} to {hi}, not {value}")));
             }
         }
+        fraction("report.risk_free_rate", self.report.risk_free_rate)?;
         Ok(())
     }
 }
@@ -572,6 +589,14 @@ fn weights<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Symbol, Decimal>,
         .into_iter()
         .map(|(k, W(v))| Ok((k.parse().map_err(serde::de::Error::custom)?, v)))
         .collect()
+}
+
+fn optional_symbol<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Symbol>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 fn optional_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
@@ -837,6 +862,21 @@ mod tests {
             message.contains("trend takes no strategy.weights"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_benchmark_defaults_to_spy_and_an_empty_one_means_none() {
+        assert_eq!(
+            parse("").unwrap().report.benchmark,
+            Some("SPY".parse().unwrap())
+        );
+        let s = parse("[report]\nbenchmark = \"\"\nrisk_free_rate = 0.04\n").unwrap();
+        assert_eq!(s.report.benchmark, None);
+        assert_eq!(s.report.risk_free_rate.to_string(), "0.04");
+        let (line, key, _) = parse("[report]\n\nbenchmark = \"s p y\"\n").unwrap_err();
+        assert_eq!((line, key.as_str()), (3, "report.benchmark"));
+        let s = parse("[report]\nrisk_free_rate = 4\n").unwrap();
+        assert_eq!(s.validate().unwrap_err().0, "report.risk_free_rate");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono_tz::America::Chicago;
 use reqwest::Url;
 use serde::Serialize;
 
-use super::eod::EodReport;
+use super::eod::{EodReport, EodRequest};
 use super::fetch::FetchRequest;
 use super::trade::TradeRequest;
 use super::{Job, Report, run as run_job};
@@ -130,6 +130,8 @@ pub async fn run(request: &DemoRequest, mut step: impl FnMut(&str)) -> anyhow::R
         now: at(first, 6, 0),
         ..SimOptions::default()
     })?;
+    // Days pass in seconds here: Alpaca's per-minute budget is for days that pass in days.
+    sim.set_rate_limit(1_000_000, std::time::Duration::from_secs(60));
     let state_dir = match &request.state_dir {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!(
@@ -237,19 +239,27 @@ pub async fn run(request: &DemoRequest, mut step: impl FnMut(&str)) -> anyhow::R
         sim.close_session()
             .map_err(|e| anyhow::anyhow!("the fake could not close: {e}"))?;
         sim.set_clock(at(date, 15, 15), true);
-        let r: EodReport = run_job(Job::Eod, config.clone(), super::eod::run).await?;
-        let day = r.day.as_ref();
+        let r: EodReport = run_job(Job::Eod, config.clone(), async |ctx| {
+            super::eod::run(ctx, EodRequest::default()).await
+        })
+        .await?;
+        let day = r.reconciled.last();
         note(
             "eod",
             r.exit(),
-            day.map(|d| format!("day {}", d.pnl.day.signed()))
-                .unwrap_or_default(),
+            day.map(|d| {
+                let baseline = d
+                    .baseline
+                    .map(|b| format!(" (baseline: {} positions adopted)", b.positions));
+                format!("day {}{}", d.pnl.day.signed(), baseline.unwrap_or_default())
+            })
+            .unwrap_or_default(),
         );
         days.push(DemoDay {
             session: SessionDate::new(date),
             equity: day.map(|d| d.account.equity),
             pnl: day.map(|d| d.pnl.day),
-            report: day.map(|d| d.files.markdown.clone()),
+            report: day.and_then(|d| d.files.as_ref().map(|f| f.markdown.clone())),
         });
     }
     let chart = Some(config.report_dir().join("equity.svg")).filter(|p| p.exists());

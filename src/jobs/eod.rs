@@ -1,62 +1,113 @@
-//! `aurora eod`: reconcile the day's orders, fills and positions; snapshot; daily report.
+//! `aurora eod`: reconcile every closed session since the last snapshot, oldest first, each
+//! once: its orders, fills and positions; a snapshot; a daily report with its chart.
 
 mod chart;
+mod facts;
 mod markdown;
 mod reconcile;
+mod sessions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use chrono::{Datelike, Utc};
-use futures::StreamExt as _;
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tracing::{info, warn};
 
 pub use reconcile::{Discrepancy, Fate, OrderOutcome};
 
+use super::performance::{self, BenchmarkCloses, Period};
 use super::{JobContext, Report};
-use crate::alpaca::models::{FillActivity, Order};
+use crate::alpaca::models::{CalendarDay, FillActivity};
 use crate::exit::Exit;
-use crate::market::Today;
-use crate::store::Snapshot;
+use crate::market::{self, Phase, Session, Today};
+use crate::stats::{self, Allocation, Point, Stats};
+use crate::store::{HeldPosition, Snapshot};
 use crate::types::{Money, SessionDate, Symbol};
+use facts::Facts;
 
-/// What `aurora eod` found.
-#[derive(Clone, Debug, Serialize)]
-pub struct EodReport {
-    /// The session (today's New York date).
-    pub session: SessionDate,
-    /// Why there was nothing to do, on a day without a session.
-    pub no_session: Option<String>,
-    /// The reconciliation, on a session day.
-    pub day: Option<Day>,
+/// `aurora eod` options.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EodRequest {
+    /// Before today's close, also show today's figures so far (never stored).
+    pub preview: bool,
 }
 
-/// A session day's facts.
+/// Where today's session stands by Alpaca's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketState {
+    /// No session today.
+    NoSession,
+    /// Today's session has not opened.
+    BeforeOpen,
+    /// Today's session is open.
+    Open,
+    /// Today's session has closed.
+    Closed,
+}
+
+/// What `aurora eod` did.
 #[derive(Clone, Debug, Serialize)]
-pub struct Day {
-    /// Account at the end of the day.
+pub struct EodReport {
+    /// Today's New York date by Alpaca's clock.
+    pub session: SessionDate,
+    /// Where today's session stands.
+    pub market: MarketState,
+    /// Why there is no session today.
+    pub no_session: Option<String>,
+    /// Today's session, when there is one.
+    pub today: Option<Session>,
+    /// The sessions this run reconciled, oldest first.
+    pub reconciled: Vec<SessionReport>,
+    /// The latest session with a snapshot after this run.
+    pub last_reconciled: Option<SessionDate>,
+    /// With `--preview` before the close: today's figures so far, not stored.
+    pub preview: Option<SessionReport>,
+}
+
+/// One session's reconciliation: what `YYYY-MM-DD.json` holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionReport {
+    /// The session.
+    pub session: SessionDate,
+    /// Reconciled on a later day than its own (the machine was off or late).
+    pub caught_up: bool,
+    /// Set when the positions were adopted as the baseline (the first snapshot).
+    pub baseline: Option<Baseline>,
+    /// Account at the close.
     pub account: AccountSummary,
     /// P&L over three horizons.
     pub pnl: Pnl,
-    /// Each planned order's fate.
+    /// The performance block, since the first snapshot.
+    pub stats: Stats,
+    /// Each position's weight of equity beside its target weight.
+    pub allocation: Vec<Allocation>,
+    /// Every order of every plan revision of the session, with its fate.
     pub orders: Vec<OrderOutcome>,
-    /// Aurora's fills today.
+    /// Aurora's fills in the session.
     pub fills: Vec<FillActivity>,
-    /// Alpaca's positions.
+    /// Positions at the close.
     pub positions: Vec<PositionLine>,
     /// Positions that differ from what Aurora expects.
     pub discrepancies: Vec<Discrepancy>,
     /// Things to look at (orders still open after the close, …).
     pub warnings: Vec<String>,
-    /// Where the report was written.
-    pub files: ReportFiles,
+    /// Where the report was written (none for a preview).
+    pub files: Option<ReportFiles>,
 }
 
-/// Account figures.
+/// Positions adopted without an expectation.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Baseline {
+    /// How many.
+    pub positions: usize,
+}
+
+/// Account figures at the close.
 #[derive(Clone, Debug, Serialize)]
 pub struct AccountSummary {
     /// Equity.
@@ -67,15 +118,15 @@ pub struct AccountSummary {
     pub last_equity: Money,
 }
 
-/// Profit and loss.
+/// Profit and loss, each from the right base close (a snapshot, else portfolio history).
 #[derive(Clone, Debug, Serialize)]
 pub struct Pnl {
-    /// Equity − last equity.
+    /// Since the previous session's close.
     pub day: Money,
-    /// Since the last close of the previous month (or the first snapshot this month).
+    /// Since the last close of the previous month.
     pub month_to_date: Money,
-    /// Since the first snapshot's starting equity.
-    pub since_first: Money,
+    /// Since the starting capital (the close before the first snapshot).
+    pub since_start: Money,
 }
 
 /// One position.
@@ -85,9 +136,9 @@ pub struct PositionLine {
     pub symbol: Symbol,
     /// Shares.
     pub qty: Decimal,
-    /// Market value.
+    /// Market value at the close, when known.
     pub market_value: Option<Money>,
-    /// Unrealized P&L.
+    /// Unrealized P&L (Alpaca's, for the latest session only).
     pub unrealized_pl: Option<Money>,
 }
 
@@ -98,287 +149,657 @@ pub struct ReportFiles {
     pub markdown: PathBuf,
     /// `YYYY-MM-DD.json`.
     pub json: PathBuf,
-    /// `equity.svg`.
+    /// `equity-YYYY-MM-DD.svg`, the chart the report links.
     pub chart: PathBuf,
+    /// `equity.svg`, a copy of the latest session's chart.
+    pub latest_chart: PathBuf,
 }
 
 impl Report for EodReport {
     fn exit(&self) -> Exit {
-        match &self.day {
-            Some(day) if !day.discrepancies.is_empty() => Exit::Discrepancy,
-            _ => Exit::Ok,
+        if self.reconciled.iter().any(|s| !s.discrepancies.is_empty()) {
+            Exit::Discrepancy
+        } else {
+            Exit::Ok
         }
     }
 
     fn session(&self) -> Option<SessionDate> {
-        Some(self.session)
+        Some(self.reconciled.last().map_or(self.session, |s| s.session))
     }
 
     fn render(&self) -> String {
-        let Some(day) = &self.day else {
-            return format!(
-                "No session on {} ({}): nothing to reconcile.",
-                self.session,
-                self.no_session.as_deref().unwrap_or("closed")
-            );
-        };
         let mut out = String::new();
-        let count = |f: Fate| day.orders.iter().filter(|o| o.fate == f).count();
-        let _ = writeln!(out, "End of day {}", self.session);
-        let _ = writeln!(
-            out,
-            "  equity {}  day {}  month {}  since start {}",
-            day.account.equity,
-            day.pnl.day.signed(),
-            day.pnl.month_to_date.signed(),
-            day.pnl.since_first.signed()
-        );
-        let _ = writeln!(
-            out,
-            "  orders {}: {} filled, {} partially filled, {} unfilled, {} canceled, {} expired, {} rejected, {} not sent",
-            day.orders.len(),
-            count(Fate::Filled),
-            count(Fate::PartiallyFilled),
-            count(Fate::Unfilled),
-            count(Fate::Canceled),
-            count(Fate::Expired),
-            count(Fate::Rejected),
-            count(Fate::NotSent)
-        );
-        for o in day.orders.iter().filter(|o| o.fate == Fate::Rejected) {
-            let _ = writeln!(
-                out,
-                "  ❌ {} {} rejected: {}",
-                o.side,
-                o.symbol,
-                o.reason.as_deref().unwrap_or("no reason given")
-            );
+        for s in &self.reconciled {
+            let title = if s.caught_up {
+                format!("End of day {} (caught up)", s.session)
+            } else {
+                format!("End of day {}", s.session)
+            };
+            render_session(&mut out, &title, s);
         }
-        for o in day
-            .orders
-            .iter()
-            .filter(|o| o.fate == Fate::PartiallyFilled)
+        let _ = writeln!(out, "{}", self.today_line());
+        if self.reconciled.is_empty()
+            && let Some(last) = self.last_reconciled
         {
-            let planned = o
-                .planned_qty
-                .map(|q| q.normalize().to_string())
-                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  ⚠️  {} {} partially filled: {} of {planned}",
-                o.side,
-                o.symbol,
-                o.filled_qty.normalize()
+                "Nothing to reconcile: {last} is the last closed session, and reconciled."
             );
         }
-        for d in &day.discrepancies {
-            let _ = writeln!(
-                out,
-                "  ❌ discrepancy {}: expected {}, Alpaca holds {}",
-                d.symbol, d.expected, d.actual
+        if let Some(p) = &self.preview {
+            render_session(
+                &mut out,
+                &format!("Today so far, {} (not stored)", p.session),
+                p,
             );
         }
-        for w in &day.warnings {
-            let _ = writeln!(out, "  ⚠️  {w}");
-        }
-        let _ = writeln!(out, "  report {}", day.files.markdown.display());
-        let _ = writeln!(out, "  chart  {}", day.files.chart.display());
         out
     }
 }
 
-/// Runs `aurora eod`.
-pub async fn run(ctx: &JobContext) -> anyhow::Result<EodReport> {
-    let (_, today) = super::today::market_today(&ctx.client).await?;
-    let session = match today {
-        Today::NoSession { date, reason } => {
-            info!(session = %date, "no session today ({reason}); nothing to reconcile");
-            return Ok(EodReport {
-                session: date,
-                no_session: Some(reason.to_string()),
-                day: None,
-            });
+impl EodReport {
+    /// One line on today's session.
+    fn today_line(&self) -> String {
+        match (self.market, &self.today) {
+            (MarketState::NoSession, _) => format!(
+                "No session on {} ({}).",
+                self.session,
+                self.no_session.as_deref().unwrap_or("market closed")
+            ),
+            (MarketState::BeforeOpen, Some(t)) => format!(
+                "Session {} has not opened yet (opens {}): nothing stored for it.",
+                t.date,
+                market::fmt_chicago(t.open)
+            ),
+            (MarketState::Open, Some(t)) => format!(
+                "Session {} is still open (closes {}): nothing stored for it.",
+                t.date,
+                market::fmt_chicago(t.close)
+            ),
+            _ => format!("Session {} has closed.", self.session),
         }
-        Today::Session(s) => s.date,
-    };
-
-    let plan = ctx.store.current_plan(session)?;
-    let records = match &plan {
-        Some(p) => ctx.store.plan_orders(p.id)?,
-        None => Vec::new(),
-    };
-    // Every revision's orders: fills of a plan superseded by --replan are Aurora's too.
-    let ids: Vec<String> = ctx
-        .store
-        .session_order_ids(session)?
-        .into_iter()
-        .map(|id| id.as_str().to_owned())
-        .collect();
-    let c = &ctx.client;
-    let orders = async {
-        let found = futures::stream::iter(
-            ids.iter()
-                .map(|id| async move { c.order_by_client_id(id).await }),
-        )
-        .buffer_unordered(4)
-        .collect::<Vec<_>>()
-        .await;
-        found.into_iter().collect::<Result<Vec<_>, _>>()
-    };
-    let (account, positions, fills, orders) = tokio::try_join!(
-        async { c.account().await.context("cannot read the account") },
-        async { c.positions().await.context("cannot read positions") },
-        async {
-            c.fills_on(session.date())
-                .await
-                .context("cannot read fill activities")
-        },
-        async { orders.await.context("cannot read today's orders") },
-    )?;
-    let by_client: BTreeMap<String, Order> = orders
-        .into_iter()
-        .flatten()
-        .map(|o| (o.client_order_id.clone(), o))
-        .collect();
-
-    let outcomes = match &plan {
-        Some(p) => reconcile::outcomes(&p.plan.orders, &records, &by_client),
-        None => Vec::new(),
-    };
-    let ours: BTreeSet<&str> = by_client.values().map(|o| o.id.as_str()).collect();
-    let our_fills: Vec<&FillActivity> = fills
-        .iter()
-        .filter(|f| ours.contains(f.order_id.as_str()))
-        .collect();
-    let previous = ctx.store.snapshot_before(session)?;
-    let first_snapshot = previous.is_none();
-    let baseline = previous.map(|s| s.positions).unwrap_or_default();
-    let (_, discrepancies) = reconcile::discrepancies(&baseline, &our_fills, &positions);
-    for d in &discrepancies {
-        warn!(symbol = %d.symbol, "position discrepancy: expected {}, Alpaca holds {}", d.expected, d.actual);
     }
-    let mut warnings: Vec<String> = outcomes
+}
+
+fn render_session(out: &mut String, title: &str, s: &SessionReport) {
+    let count = |f: Fate| s.orders.iter().filter(|o| o.fate == f).count();
+    let _ = writeln!(out, "{title}");
+    let _ = writeln!(
+        out,
+        "  equity {}  day {}  month {}  since start {}",
+        s.account.equity,
+        s.pnl.day.signed(),
+        s.pnl.month_to_date.signed(),
+        s.pnl.since_start.signed()
+    );
+    if let Some(b) = s.baseline {
+        let _ = writeln!(
+            out,
+            "  baseline: {} position{} adopted (no earlier snapshot to check them against; checked from the next session on)",
+            b.positions,
+            if b.positions == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  orders {}: {} filled, {} partially filled, {} unfilled, {} canceled, {} expired, {} rejected, {} not sent",
+        s.orders.len(),
+        count(Fate::Filled),
+        count(Fate::PartiallyFilled),
+        count(Fate::Unfilled),
+        count(Fate::Canceled),
+        count(Fate::Expired),
+        count(Fate::Rejected),
+        count(Fate::NotSent)
+    );
+    for o in s.orders.iter().filter(|o| o.fate == Fate::Rejected) {
+        let _ = writeln!(
+            out,
+            "  ❌ {} {} rejected: {}",
+            o.side.as_str(),
+            o.symbol,
+            o.reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    for o in s.orders.iter().filter(|o| o.fate == Fate::PartiallyFilled) {
+        let planned = o
+            .planned_qty
+            .map(|q| q.normalize().to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  ⚠️  {} {} partially filled: {} of {planned}",
+            o.side.as_str(),
+            o.symbol,
+            o.filled_qty.normalize()
+        );
+    }
+    for d in &s.discrepancies {
+        let _ = writeln!(
+            out,
+            "  ❌ discrepancy {}: expected {}, Alpaca holds {}",
+            d.symbol, d.expected, d.actual
+        );
+    }
+    for w in &s.warnings {
+        let _ = writeln!(out, "  ⚠️  {w}");
+    }
+    if let Some(f) = &s.files {
+        let _ = writeln!(out, "  report {}", f.markdown.display());
+        let _ = writeln!(out, "  chart  {}", f.chart.display());
+    }
+}
+
+/// Runs `aurora eod`.
+pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodReport> {
+    let clock = ctx
+        .client
+        .clock()
+        .await
+        .context("cannot read the market clock")?;
+    let now = clock.now();
+    let today = market::market_date(now);
+    let mut snapshots = ctx.store.snapshots()?;
+    let last = snapshots.last().map(|s| s.session_date);
+    let calendar: Vec<Session> = ctx
+        .client
+        .calendar(calendar_start(last, today), today.date())
+        .await
+        .context("cannot read the market calendar")?
         .iter()
-        .filter(|o| o.open)
-        .map(|o| {
+        .map(CalendarDay::session)
+        .collect();
+    let (market, no_session, today_session) = match market::today(now, &calendar) {
+        Today::NoSession { reason, .. } => (MarketState::NoSession, Some(reason.to_string()), None),
+        Today::Session(s) => (
+            match s.phase(now) {
+                Phase::BeforeOpen => MarketState::BeforeOpen,
+                Phase::Open => MarketState::Open,
+                Phase::Closed => MarketState::Closed,
+            },
+            None,
+            Some(s),
+        ),
+    };
+    let schedule = sessions::schedule(now, &calendar, today, last);
+    let preview = today_session.filter(|_| request.preview && market != MarketState::Closed);
+    let mut report = EodReport {
+        session: today,
+        market,
+        no_session,
+        today: today_session,
+        reconciled: Vec::new(),
+        last_reconciled: last,
+        preview: None,
+    };
+    let targets: Vec<Session> = schedule.pending.iter().copied().chain(preview).collect();
+    let Some(first) = targets.first().copied() else {
+        info!(session = %today, "nothing to reconcile");
+        return Ok(report);
+    };
+    if schedule.rerun {
+        // The session is reconciled afresh from the snapshot before it.
+        snapshots.retain(|s| s.session_date < first.date);
+    }
+
+    let dates: Vec<NaiveDate> = calendar.iter().map(|s| s.date.date()).collect();
+    let prev_session = |d: SessionDate| market::previous_session(d, &calendar).map(|s| s.date);
+    let fill_dates: Vec<SessionDate> = calendar
+        .iter()
+        .filter(|s| s.date >= first.date && s.open <= now)
+        .map(|s| s.date)
+        .collect();
+    let mut order_ids = Vec::new();
+    for s in &targets {
+        order_ids.extend(
+            ctx.store
+                .session_order_ids(s.date)?
+                .into_iter()
+                .map(|id| id.as_str().to_owned()),
+        );
+    }
+    let history_from = [
+        performance::last_of_previous_month(&dates, first.date.date()),
+        prev_session(first.date).map(SessionDate::date),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(first.date.date());
+    let last_target = targets.last().expect("not empty").date.date();
+    let facts = facts::gather(
+        &ctx.client,
+        &fill_dates,
+        &order_ids,
+        (history_from, last_target),
+    )
+    .await?;
+
+    // The since-start series opens at the close before the first snapshot (or this baseline).
+    let start_date = snapshots
+        .first()
+        .and_then(|s| s.prev_session.map(SessionDate::date))
+        .or_else(|| prev_session(first.date).map(SessionDate::date))
+        .unwrap_or(first.date.date());
+    let bars = closes(
+        ctx,
+        &facts,
+        &schedule.pending,
+        &calendar,
+        now,
+        start_date,
+        last_target,
+    )
+    .await;
+
+    let books = Books {
+        facts: &facts,
+        calendar: &calendar,
+        now,
+        today,
+        bars: &bars,
+    };
+    for target in &schedule.pending {
+        let (snapshot, mut session) = books.reconcile(ctx, target, &snapshots)?;
+        snapshots.push(snapshot);
+        let files = write_files(ctx, &session, &snapshots, bars.benchmark.as_ref())?;
+        session.files = Some(files);
+        let snapshot = snapshots.last().expect("just pushed");
+        ctx.store
+            .save_snapshot(snapshot)
+            .context("cannot store the snapshot")?;
+        for d in &session.discrepancies {
+            warn!(session = %session.session, symbol = %d.symbol, "position discrepancy: expected {}, Alpaca holds {}", d.expected, d.actual);
+        }
+        info!(session = %session.session, report = ?session.files.as_ref().map(|f| &f.markdown), "session reconciled");
+        report.last_reconciled = Some(session.session);
+        report.reconciled.push(session);
+    }
+    if let Some(target) = preview {
+        let (_, session) = books.reconcile(ctx, &target, &snapshots)?;
+        report.preview = Some(session);
+    }
+    Ok(report)
+}
+
+/// The first calendar day eod needs: the month before the last snapshot's (for month-to-date
+/// bases), or some weeks back on a first run.
+fn calendar_start(last: Option<SessionDate>, today: SessionDate) -> NaiveDate {
+    use chrono::Datelike as _;
+    let from = last.unwrap_or(today).date();
+    from.with_day(1)
+        .unwrap_or(from)
+        .checked_sub_days(Days::new(if last.is_some() { 10 } else { 40 }))
+        .unwrap_or(from)
+}
+
+/// Closes from the data API: the benchmark since the start, and the held symbols of sessions
+/// whose prices Alpaca no longer reports (a later session has opened). A failure is a warning:
+/// the benchmark is then named as missing, and those positions go unpriced.
+struct Bars {
+    benchmark: Option<BenchmarkCloses>,
+    marks: BTreeMap<Symbol, Vec<Point>>,
+    warnings: Vec<String>,
+}
+
+async fn closes(
+    ctx: &JobContext,
+    facts: &Facts,
+    pending: &[Session],
+    calendar: &[Session],
+    now: DateTime<Utc>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Bars {
+    let data = &ctx.config.settings.data;
+    let mut warnings = Vec::new();
+    let held_then: BTreeSet<Symbol> = pending
+        .iter()
+        .filter(|s| sessions::opened_since(s.date, now, calendar))
+        .flat_map(|s| {
+            let later = later_fills(facts, s.date);
+            reconcile::positions_at(&current_positions(facts), &later)
+                .into_keys()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let benchmark = ctx.config.settings.report.benchmark.clone();
+    let held: Vec<Symbol> = held_then.into_iter().collect();
+    let (bench, marks) = tokio::join!(
+        async {
+            match &benchmark {
+                Some(b) => Some(
+                    facts::bar_closes(&ctx.client, std::slice::from_ref(b), start, end, data).await,
+                ),
+                None => None,
+            }
+        },
+        async {
+            if held.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let from = pending.first().map_or(end, |s| s.date.date());
+            facts::bar_closes(&ctx.client, &held, from, end, data).await
+        }
+    );
+    let benchmark = benchmark.map(|symbol| {
+        let closes = match bench {
+            Some(Ok(mut found)) => found.remove(&symbol).unwrap_or_default(),
+            Some(Err(e)) => {
+                warnings.push(format!("cannot read {symbol} bars for the benchmark: {e}"));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        BenchmarkCloses { symbol, closes }
+    });
+    let marks = marks.unwrap_or_else(|e| {
+        warnings.push(format!(
+            "cannot read closing prices for the positions of earlier sessions: {e}"
+        ));
+        BTreeMap::new()
+    });
+    Bars {
+        benchmark,
+        marks,
+        warnings,
+    }
+}
+
+fn current_positions(facts: &Facts) -> BTreeMap<Symbol, Decimal> {
+    facts
+        .positions
+        .iter()
+        .map(|p| (p.symbol.clone(), p.qty))
+        .collect()
+}
+
+/// Every execution after `date`'s session, Aurora's or not.
+fn later_fills(facts: &Facts, date: SessionDate) -> Vec<&FillActivity> {
+    facts
+        .fills
+        .range((std::ops::Bound::Excluded(date), std::ops::Bound::Unbounded))
+        .flat_map(|(_, f)| f)
+        .collect()
+}
+
+/// Everything a session's reconciliation reads.
+struct Books<'a> {
+    facts: &'a Facts,
+    calendar: &'a [Session],
+    now: DateTime<Utc>,
+    today: SessionDate,
+    bars: &'a Bars,
+}
+
+impl Books<'_> {
+    /// The snapshot and report of `target`, given the snapshots before it.
+    fn reconcile(
+        &self,
+        ctx: &JobContext,
+        target: &Session,
+        before: &[Snapshot],
+    ) -> anyhow::Result<(Snapshot, SessionReport)> {
+        let facts = self.facts;
+        let session = target.date;
+        // Before the next session opens, what Alpaca reports now is what it held at the close.
+        let live = !sessions::opened_since(session, self.now, self.calendar);
+        let previous = before.last().filter(|s| s.session_date < session);
+
+        let mut orders = Vec::new();
+        for plan in ctx.store.session_plans(session)? {
+            let records = ctx.store.plan_orders(plan.id)?;
+            orders.extend(reconcile::outcomes(
+                plan.plan.revision,
+                &plan.plan.orders,
+                &records,
+                &facts.orders,
+            ));
+        }
+        let ours: BTreeSet<&str> = orders
+            .iter()
+            .filter_map(|o| facts.orders.get(o.client_order_id.as_str()))
+            .map(|o| o.id.as_str())
+            .collect();
+        let our_fills: Vec<&FillActivity> = facts
+            .fills
+            .get(&session)
+            .into_iter()
+            .flatten()
+            .filter(|f| ours.contains(f.order_id.as_str()))
+            .collect();
+        let later = later_fills(facts, session);
+        let held = reconcile::positions_at(&current_positions(facts), &later);
+        let discrepancies = match previous {
+            Some(p) => reconcile::discrepancies(&p.positions, &our_fills, &held).1,
+            None => Vec::new(),
+        };
+
+        let mut warnings = self.bars.warnings.clone();
+        warnings.extend(orders.iter().filter(|o| o.open).map(|o| {
             format!(
                 "{} {} ({}) is still open at Alpaca ({}); a day order expires there",
-                o.side,
+                o.side.as_str(),
                 o.symbol,
                 o.client_order_id,
                 o.alpaca_status.as_deref().unwrap_or("?")
             )
-        })
-        .collect();
-    if first_snapshot {
-        warnings.push(
-            "first snapshot: positions were expected to start from flat; holdings from before Aurora show as discrepancies once"
-                .into(),
-        );
-    }
+        }));
+        let equity = match facts.closes.get(&session.date()) {
+            Some(e) if !live || target.phase(self.now) == Phase::Closed => Money::new(*e),
+            _ if live => facts.account.equity,
+            _ => anyhow::bail!(
+                "Alpaca's portfolio history has no closing equity for {session}; run eod again later"
+            ),
+        };
+        let cash = reconcile::cash_at(facts.account.cash, &later);
+        let prev_session = market::previous_session(session, self.calendar).map(|s| s.date);
+        let closes = self.known_closes(before);
+        let last_equity = prev_session
+            .and_then(|d| closes.get(&d.date()).copied())
+            .map(Money::new)
+            .or_else(|| live.then_some(facts.account.last_equity))
+            .unwrap_or_else(|| {
+                warnings.push(format!(
+                    "no closing equity is known for the session before {session}: day P&L counts from this close"
+                ));
+                equity
+            });
+        let dates: Vec<NaiveDate> = self.calendar.iter().map(|s| s.date.date()).collect();
+        let month_base = performance::last_of_previous_month(&dates, session.date())
+            .and_then(|d| closes.get(&d).copied());
 
-    let snapshot = Snapshot {
-        session_date: session,
-        taken_at: Utc::now(),
-        equity: account.equity,
-        cash: account.cash,
-        last_equity: account.last_equity,
-        day_pl: account.day_change(),
-        positions: positions
+        let positions: Vec<PositionLine> = held
             .iter()
-            .map(|p| (p.symbol.clone(), p.qty))
-            .collect(),
-        fills: serde_json::to_value(&our_fills)?,
-    };
-    ctx.store
-        .save_snapshot(&snapshot)
-        .context("cannot store the snapshot")?;
-    let snapshots = ctx.store.snapshots()?;
-    let pnl = pnl(&snapshots, &snapshot);
-
-    let dir = ctx.config.report_dir();
-    let files = ReportFiles {
-        markdown: dir.join(format!("{session}.md")),
-        json: dir.join(format!("{session}.json")),
-        chart: dir.join("equity.svg"),
-    };
-    let report = EodReport {
-        session,
-        no_session: None,
-        day: Some(Day {
-            account: AccountSummary {
-                equity: account.equity,
-                cash: account.cash,
-                last_equity: account.last_equity,
-            },
-            pnl,
-            orders: outcomes,
-            fills: our_fills.into_iter().cloned().collect(),
-            positions: positions
+            .map(|(symbol, qty)| {
+                let alpaca = facts.positions.iter().find(|p| &p.symbol == symbol);
+                let (market_value, unrealized_pl) = match alpaca {
+                    Some(p) if live && p.qty == *qty => (
+                        p.market_value.map(Money::new),
+                        p.unrealized_pl.map(Money::new),
+                    ),
+                    _ => (
+                        self.mark(symbol, session).map(|c| Money::new(c * qty)),
+                        None,
+                    ),
+                };
+                PositionLine {
+                    symbol: symbol.clone(),
+                    qty: *qty,
+                    market_value,
+                    unrealized_pl,
+                }
+            })
+            .collect();
+        let snapshot = Snapshot {
+            session_date: session,
+            taken_at: Utc::now(),
+            equity,
+            cash,
+            last_equity,
+            day_pl: equity - last_equity,
+            positions: held.clone(),
+            fills: serde_json::to_value(&our_fills)?,
+            prev_session,
+            baseline: previous.is_none(),
+            holdings: positions
                 .iter()
-                .map(|p| PositionLine {
+                .map(|p| HeldPosition {
                     symbol: p.symbol.clone(),
                     qty: p.qty,
-                    market_value: p.market_value.map(Money::new),
-                    unrealized_pl: p.unrealized_pl.map(Money::new),
+                    avg_entry_price: facts
+                        .positions
+                        .iter()
+                        .find(|a| a.symbol == p.symbol && a.qty == p.qty)
+                        .map(|a| a.avg_entry_price),
+                    market_value: p.market_value,
                 })
                 .collect(),
+            targets: targets(ctx, session),
+            orders: serde_json::to_value(&orders)?,
+        };
+
+        let mut series = before.to_vec();
+        series.push(snapshot.clone());
+        let period = Period {
+            snapshots: &series,
+            range: 0..series.len(),
+        };
+        let start = period.start();
+        let stats = period.stats(
+            month_base,
+            self.bars.benchmark.as_ref(),
+            ctx.config.settings.report.risk_free_rate,
+        );
+        let mtd_base = month_base
+            .or_else(|| period.month_base())
+            .unwrap_or(start.value);
+        let report = SessionReport {
+            session,
+            caught_up: session < self.today,
+            baseline: previous.is_none().then_some(Baseline {
+                positions: held.len(),
+            }),
+            account: AccountSummary {
+                equity,
+                cash,
+                last_equity,
+            },
+            pnl: Pnl {
+                day: equity - last_equity,
+                month_to_date: equity - Money::new(mtd_base),
+                since_start: equity - Money::new(start.value),
+            },
+            allocation: performance::allocation(&snapshot),
+            stats,
+            orders,
+            fills: our_fills.into_iter().cloned().collect(),
+            positions,
             discrepancies,
             warnings,
-            files: files.clone(),
-        }),
-    };
-    write_files(&report, &files, &snapshots, session)?;
-    Ok(report)
-}
+            files: None,
+        };
+        Ok((snapshot, report))
+    }
 
-/// Day, month-to-date and since-first P&L from the snapshots (today's included).
-fn pnl(snapshots: &[Snapshot], today: &Snapshot) -> Pnl {
-    let month_start = snapshots
-        .iter()
-        .find(|s| {
-            let (d, t) = (s.session_date.date(), today.session_date.date());
-            d.year() == t.year() && d.month() == t.month()
-        })
-        .map_or(today.last_equity, |s| s.last_equity);
-    let first = snapshots
-        .first()
-        .map_or(today.last_equity, |s| s.last_equity);
-    Pnl {
-        day: today.day_pl,
-        month_to_date: today.equity - month_start,
-        since_first: today.equity - first,
+    /// Closing equity by date: the broker's history, overridden by Aurora's snapshots.
+    fn known_closes(&self, before: &[Snapshot]) -> BTreeMap<NaiveDate, Decimal> {
+        let mut closes = self.facts.closes.clone();
+        closes.extend(
+            before
+                .iter()
+                .map(|s| (s.session_date.date(), s.equity.amount())),
+        );
+        closes
+    }
+
+    /// `symbol`'s close in `session`, from the data API.
+    fn mark(&self, symbol: &Symbol, session: SessionDate) -> Option<Decimal> {
+        self.bars
+            .marks
+            .get(symbol)?
+            .iter()
+            .find(|p| p.date == session.date())
+            .map(|p| p.value)
     }
 }
 
-/// Writes the Markdown, the JSON and the chart; a rerun the same day rewrites them.
-fn write_files(
-    report: &EodReport,
-    files: &ReportFiles,
-    snapshots: &[Snapshot],
-    session: SessionDate,
-) -> anyhow::Result<()> {
-    let dir = files
-        .markdown
-        .parent()
-        .expect("report files live in a directory");
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create report directory {}", dir.display()))?;
-    let chart_name = files
-        .chart
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("equity.svg");
-    let write = |path: &PathBuf, text: String| {
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+/// The strategy's target weights for `session`, from the bars stored before it (capped as
+/// the plan caps them); none when the strategy cannot be built or judge a symbol.
+fn targets(ctx: &JobContext, session: SessionDate) -> BTreeMap<Symbol, Decimal> {
+    let settings = &ctx.config.settings;
+    let Ok(strategy) = crate::strategy::build(&settings.strategy) else {
+        return BTreeMap::new();
     };
-    write(&files.markdown, markdown::render(report, chart_name))?;
-    write(&files.json, serde_json::to_string_pretty(report)?)?;
+    let mut history = crate::strategy::History::new();
+    for symbol in &settings.universe.symbols {
+        let closes = ctx
+            .store
+            .recent_closes(symbol, session, settings.strategy.lookback + 5)
+            .unwrap_or_default();
+        history.insert(
+            symbol.clone(),
+            closes
+                .into_iter()
+                .map(|(date, price)| crate::strategy::Close { date, price })
+                .collect(),
+        );
+    }
+    strategy
+        .targets(&settings.universe.symbols, &history)
+        .targets
+        .into_iter()
+        .map(|t| (t.symbol, t.weight.min(settings.risk.max_position_weight)))
+        .collect()
+}
+
+/// Writes the session's Markdown, JSON and dated chart, and copies the chart to `equity.svg`;
+/// each file is replaced whole, so a rerun rewrites them and a full disk leaves the old ones.
+fn write_files(
+    ctx: &JobContext,
+    session: &SessionReport,
+    snapshots: &[Snapshot],
+    benchmark: Option<&BenchmarkCloses>,
+) -> anyhow::Result<ReportFiles> {
+    let dir = ctx.config.report_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create report directory {}", dir.display()))?;
+    let date = session.session;
+    let files = ReportFiles {
+        markdown: dir.join(format!("{date}.md")),
+        json: dir.join(format!("{date}.json")),
+        chart: dir.join(format!("equity-{date}.svg")),
+        latest_chart: dir.join("equity.svg"),
+    };
+    let mut with_files = session.clone();
+    with_files.files = Some(files.clone());
+    let period = Period {
+        snapshots,
+        range: 0..snapshots.len(),
+    };
+    let series = period.series();
+    let svg = chart::equity_svg(&chart::Chart {
+        series: &series,
+        drawdowns: &stats::drawdowns(&series),
+        benchmark: benchmark.map(|b| (&b.symbol, stats::benchmark_scaled(&series, &b.closes))),
+        marked: date.date(),
+    })
+    .map_err(|e| anyhow::anyhow!("cannot draw the equity curve: {e}"))?;
+    let chart_name = format!("equity-{date}.svg");
+    let write = |path: &PathBuf, bytes: &[u8]| {
+        crate::atomic_file::write(path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    write(&files.chart, svg.as_bytes())?;
+    write(&files.latest_chart, svg.as_bytes())?;
     write(
-        &files.chart,
-        chart::equity_svg(snapshots, session)
-            .map_err(|e| anyhow::anyhow!("cannot draw the equity curve: {e}"))?,
+        &files.markdown,
+        markdown::render(&with_files, &chart_name).as_bytes(),
     )?;
-    info!(report = %files.markdown.display(), "daily report written");
-    Ok(())
+    write(
+        &files.json,
+        serde_json::to_string_pretty(&with_files)?.as_bytes(),
+    )?;
+    Ok(files)
 }

@@ -278,3 +278,27 @@ pub async fn adjust_position(
         Err(m) => message(StatusCode::UNPROCESSABLE_ENTITY, &m),
     }
 }
+
+/// Body of `POST /_ctl/advance`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceTo {
+    /// Where the clock ends.
+    pub to: DateTime<Utc>,
+}
+
+/// `POST /_ctl/advance {"to": RFC3339}`: the market lives through the time up to `to` (see
+/// [`super::orders::advance`]); 200 `{"now": …, "opened": [dates], "closed": [dates]}`, or 409
+/// when `to` is in the past.
+pub async fn advance(State(s): State<Shared>, Json(body): Json<AdvanceTo>) -> Response {
+    let mut st = s.lock();
+    match super::orders::advance(&mut st, body.to) {
+        Ok(done) => Json(serde_json::json!({
+            "now": st.clock.now(),
+            "opened": done.opened,
+            "closed": done.closed,
+        }))
+        .into_response(),
+        Err(m) => conflict(&m),
+    }
+}

@@ -28,6 +28,7 @@ use reqwest::Url;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use orders::Advanced;
 use state::{
     AccountPatch, BarSet, Fault, LoggedRequest, OrderSeed, Shared, SimActivity, SimOrder,
     SimPosition, SimSplit, SimState,
@@ -104,6 +105,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_ctl/orders", post(control::add_order))
         .route("/_ctl/open", post(control::open))
         .route("/_ctl/close", post(control::close))
+        .route("/_ctl/advance", post(control::advance))
         .route("/_ctl/fill", post(control::fill))
         .route("/_ctl/positions/adjust", post(control::adjust_position))
         .route(
@@ -241,6 +243,15 @@ impl Sim {
     /// today has no session.
     pub fn close_session(&self) -> Result<Vec<SimOrder>, String> {
         orders::close_session(&mut self.shared.lock())
+    }
+
+    /// Moves the clock forward to `to` as the market lives through the time in between, as
+    /// `POST /_ctl/advance`: every session open on the way opens (the day rolls, queued orders
+    /// fill) and every close on the way closes (day orders expire, the closing equity is
+    /// recorded), as if [`Sim::open_session`] and [`Sim::close_session`] had been called at
+    /// each. A machine that is off misses none of it. `Err` when `to` is earlier than the clock.
+    pub fn advance_to(&self, to: DateTime<Utc>) -> Result<Advanced, String> {
+        orders::advance(&mut self.shared.lock(), to)
     }
 
     /// A partial (or the final) fill of the open order `client_order_id`, as `POST /_ctl/fill`:

@@ -898,6 +898,64 @@ pub fn close_session(st: &mut SimState) -> Result<Vec<SimOrder>, String> {
     Ok(touched)
 }
 
+/// The sessions [`advance`] opened and closed on its way.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Advanced {
+    /// Sessions whose open it passed, oldest first.
+    pub opened: Vec<NaiveDate>,
+    /// Sessions whose close it passed, oldest first.
+    pub closed: Vec<NaiveDate>,
+}
+
+/// `POST /_ctl/advance`: moves the clock forward to `to` as the market lives through the time
+/// in between, whether or not anyone is watching (a machine that is off): each session whose
+/// open is on the way opens as [`open_session`] does (the day rolls, queued orders fill), each
+/// whose close is on the way closes as [`close_session`] does (day orders expire, the closing
+/// equity is recorded for portfolio history). A session already under way when it starts, but
+/// never opened, opens first. The clock keeps its frozen or ticking state. `Err` when `to` is
+/// earlier than the clock.
+pub fn advance(st: &mut SimState, to: DateTime<Utc>) -> Result<Advanced, String> {
+    let frozen = st.clock.frozen();
+    if to < st.clock.now() {
+        return Err(format!(
+            "cannot advance backwards, to {to} from {}",
+            st.clock.now()
+        ));
+    }
+    let mut done = Advanced::default();
+    loop {
+        let now = st.clock.now();
+        if let Some((date, open, close)) = session_bounds(now) {
+            let unopened = st.rolled_for != Some(date);
+            if (now < open && open <= to) || (now >= open && now < close && unopened) {
+                open_session(st)?;
+                done.opened.push(date);
+                continue;
+            }
+            if now < close && close <= to && !st.closes.contains_key(&date) {
+                close_session(st)?;
+                done.closed.push(date);
+                continue;
+            }
+        }
+        let date = now.with_timezone(&New_York).date_naive();
+        let next = date
+            .succ_opt()
+            .and_then(|d| {
+                New_York
+                    .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&Utc));
+        match next {
+            Some(next) if next <= to => st.clock.set(next, frozen),
+            _ => break,
+        }
+    }
+    st.clock.set(to, frozen);
+    Ok(done)
+}
+
 /// Finds an order by Alpaca id (422 when the id is not UUID-shaped, 404 when unknown).
 pub fn find(st: &SimState, id: &str) -> Result<usize, Refusal> {
     if !uuid_shaped(id) {

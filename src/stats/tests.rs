@@ -168,9 +168,17 @@ fn realized_unrealized_turnover_and_win_rate_by_average_cost() {
     i.opening = &opening;
     i.holdings = &holdings;
     let s = compute(&i);
-    assert_eq!(s.realized_pnl, Money::new(dec("63.5")), "50 − 25 + 40 − 1.50 fees");
+    assert_eq!(
+        s.realized_pnl,
+        Money::new(dec("63.5")),
+        "50 − 25 + 40 − 1.50 fees"
+    );
     assert_eq!(s.fees, Money::new(dec("1.5")));
-    assert_eq!(s.unrealized_pnl, Some(Money::new(dec("30"))), "1080 − 10 × 105");
+    assert_eq!(
+        s.unrealized_pnl,
+        Some(Money::new(dec("30"))),
+        "1080 − 10 × 105"
+    );
     assert_eq!(s.round_trips, 3);
     close_to(s.win_rate, 2.0 / 3.0);
     // Traded 1000 + 1100 + 575 + 500 + 240 = 3415 over average equity 102.373…

@@ -89,6 +89,14 @@ const MIGRATIONS: &[&str] = &[
     // 5: the size an order is sent at when the second phase of a submission shrank it, and why.
     "ALTER TABLE orders ADD COLUMN sent_size_json TEXT;
     ALTER TABLE orders ADD COLUMN note TEXT;",
+    // 6: what a report needs from each snapshot without asking the broker again: the session
+    // its last_equity closed, whether its positions were adopted as a baseline, positions with
+    // cost and value, the strategy's targets and every order's outcome.
+    "ALTER TABLE snapshots ADD COLUMN prev_session TEXT;
+    ALTER TABLE snapshots ADD COLUMN baseline INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE snapshots ADD COLUMN holdings_json TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE snapshots ADD COLUMN targets_json TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE snapshots ADD COLUMN orders_json TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

@@ -26,7 +26,7 @@ pub use lock::{LOCK_FILE, LockError, LockHolder, StateLock};
 pub use plans::{OrderRecord, OrderState, PlanId, PlanOutcome, PlanRecord};
 pub use preflights::PreflightRecord;
 pub use runs::{RunFinish, RunId, RunRecord};
-pub use snapshots::Snapshot;
+pub use snapshots::{HeldPosition, Snapshot};
 
 /// The SQLite database in the state directory.
 #[derive(Debug)]

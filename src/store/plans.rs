@@ -215,26 +215,30 @@ impl Store {
 
     /// The latest plan of a session that was not a dry run.
     pub fn current_plan(&self, session: SessionDate) -> Result<Option<PlanRecord>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT id, dry_run, outcome, plan_json FROM plans
-                 WHERE session_date = ?1 AND dry_run = 0 ORDER BY revision DESC, id DESC LIMIT 1",
-                [session.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, bool>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(|(id, dry_run, outcome, json)| {
+        Ok(self.session_plans(session)?.pop())
+    }
+
+    /// Every plan of a session that was not a dry run, oldest revision first (`--replan`
+    /// supersedes a plan, but the orders it sent may still have traded).
+    pub fn session_plans(&self, session: SessionDate) -> Result<Vec<PlanRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, dry_run, outcome, plan_json FROM plans
+             WHERE session_date = ?1 AND dry_run = 0 ORDER BY revision, id",
+        )?;
+        let rows = stmt.query_map([session.to_string()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, dry_run, outcome, json) = row?;
             let outcome = PlanOutcome::parse(&outcome)
                 .ok_or_else(|| StoreError::Corrupt(format!("plan outcome {outcome:?}")))?;
-            Ok(PlanRecord {
+            out.push(PlanRecord {
                 id: PlanId(id),
                 plan: serde_json::from_str(&json).map_err(|source| StoreError::Json {
                     what: "plan",
@@ -242,9 +246,9 @@ impl Store {
                 })?,
                 dry_run,
                 outcome,
-            })
-        })
-        .transpose()
+            });
+        }
+        Ok(out)
     }
 
     /// The highest revision stored for a session, dry runs included.

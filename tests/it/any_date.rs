@@ -89,7 +89,7 @@ fn trading_day(date: &str) -> Day {
             .as_str()
             .unwrap_or("-")
             .replace(&date.to_string(), "DATE"),
-        j["day"]["orders"]
+        j["reconciled"][0]["orders"]
             .as_array()
             .map(|orders| {
                 orders

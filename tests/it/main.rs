@@ -13,6 +13,7 @@ mod hostile;
 mod lock;
 mod paper_guard;
 mod preflight;
+mod report;
 mod sdk_compat;
 mod secrets;
 mod sim;

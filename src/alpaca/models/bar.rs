@@ -50,7 +50,7 @@ pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Erro
     parse_number(raw.get()).map_err(serde::de::Error::custom)
 }
 
-fn number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+pub(crate) fn number_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
     let raw = <&RawValue>::deserialize(d)?;
     match raw.get() {
         "null" => Ok(None),

@@ -7,6 +7,7 @@ mod bar;
 mod calendar;
 mod clock;
 mod order;
+mod portfolio;
 mod position;
 
 pub use account::Account;
@@ -17,6 +18,7 @@ pub use bar::{Bar, BarsPage};
 pub use calendar::CalendarDay;
 pub use clock::Clock;
 pub use order::{Order, OrderSide, OrderStatus};
+pub use portfolio::PortfolioHistory;
 pub use position::Position;
 
 /// Serde helpers for Alpaca's decimal strings.

@@ -2,20 +2,18 @@
 
 use std::fmt::Write as _;
 
-use super::EodReport;
+use super::SessionReport;
+use crate::jobs::performance;
 
-/// The human report: summary, orders and fills, positions, P&L, discrepancies, warnings.
-pub fn render(r: &EodReport, chart_file: &str) -> String {
+/// The human report: summary, chart, P&L, performance, allocation, orders and fills,
+/// positions, discrepancies, warnings.
+pub fn render(day: &SessionReport, chart_file: &str) -> String {
     let mut md = String::new();
-    let Some(day) = &r.day else {
-        return format!(
-            "# Aurora daily report — {}\n\nNo session today.\n",
-            r.session
-        );
-    };
     let a = &day.account;
-    let _ = writeln!(md, "# Aurora daily report — {}\n", r.session);
-    let verdict = if day.discrepancies.is_empty() {
+    let _ = writeln!(md, "# Aurora daily report — {}\n", day.session);
+    let verdict = if day.baseline.is_some() {
+        "🟦 baseline"
+    } else if day.discrepancies.is_empty() {
         "✅ reconciled"
     } else {
         "❌ discrepancies found"
@@ -27,25 +25,66 @@ pub fn render(r: &EodReport, chart_file: &str) -> String {
         day.pnl.day.signed(),
         a.cash
     );
+    if let Some(b) = day.baseline {
+        let _ = writeln!(
+            md,
+            "baseline: {} position{} adopted. This is the first snapshot, so there was nothing to \
+             check the positions against; from the next session on they are expected to change \
+             only by Aurora's fills.\n",
+            b.positions,
+            if b.positions == 1 { "" } else { "s" }
+        );
+    }
+    if day.caught_up {
+        let _ = writeln!(
+            md,
+            "Reconciled on a later day (the end-of-day run for this session did not happen on \
+             time); figures are as of this session's close.\n"
+        );
+    }
     let _ = writeln!(md, "![Equity curve]({chart_file})\n");
     let _ = writeln!(md, "## P&L\n\n| period | P&L |\n|---|---:|");
     let _ = writeln!(md, "| day | {} |", day.pnl.day.signed());
     let _ = writeln!(md, "| month to date | {} |", day.pnl.month_to_date.signed());
+    let _ = writeln!(md, "| since start | {} |\n", day.pnl.since_start.signed());
+
     let _ = writeln!(
         md,
-        "| since first snapshot | {} |\n",
-        day.pnl.since_first.signed()
+        "## Performance since start\n\n| figure | value |\n|---|---:|"
     );
+    for (label, value) in performance::rows(&day.stats) {
+        let _ = writeln!(md, "| {label} | {value} |");
+    }
+    md.push('\n');
+
+    let _ = writeln!(md, "## Allocation\n");
+    if day.allocation.is_empty() {
+        let _ = writeln!(md, "All cash; the strategy wants no positions.\n");
+    } else {
+        let _ = writeln!(md, "| symbol | weight | target |\n|---|---:|---:|");
+        let pct =
+            |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |x| format!("{:.1}%", x * 100.0));
+        for a in &day.allocation {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                a.symbol,
+                pct(a.weight),
+                pct(a.target_weight)
+            );
+        }
+        md.push('\n');
+    }
 
     let _ = writeln!(md, "## Orders\n");
     if day.orders.is_empty() {
-        let _ = writeln!(md, "No orders were planned today.\n");
+        let _ = writeln!(md, "No orders were planned for this session.\n");
     } else {
         let _ = writeln!(
             md,
-            "| symbol | side | planned | fate | filled | avg price | reference | slippage (bps) | reason |"
+            "| rev | symbol | side | planned | fate | filled | avg price | reference | slippage (bps) | reason |"
         );
-        let _ = writeln!(md, "|---|---|---:|---|---:|---:|---:|---:|---|");
+        let _ = writeln!(md, "|---:|---|---|---:|---|---:|---:|---:|---:|---|");
         for o in &day.orders {
             let planned = o
                 .planned_qty
@@ -58,9 +97,10 @@ pub fn render(r: &EodReport, chart_file: &str) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 md,
-                "| {} | {} | {planned} | {fate} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {planned} | {fate} | {} | {} | {} | {} | {} |",
+                o.revision,
                 o.symbol,
-                o.side,
+                o.side.as_str(),
                 o.filled_qty.normalize(),
                 o.filled_avg_price
                     .map(|p| p.to_string())

@@ -3,15 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::alpaca::models::{FillActivity, Order, OrderStatus, Position};
+use crate::alpaca::models::{FillActivity, Order, OrderStatus};
 use crate::plan::{PlannedOrder, Side};
 use crate::store::{OrderRecord, OrderState};
 use crate::types::{ClientOrderId, Money, Symbol};
 
 /// The end state of a planned order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fate {
     /// Completely filled.
@@ -31,14 +31,16 @@ pub enum Fate {
 }
 
 /// One planned order's outcome.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OrderOutcome {
     /// Aurora's id.
     pub client_order_id: ClientOrderId,
+    /// The plan revision it belongs to (0, then one more per `--replan`).
+    pub revision: u32,
     /// Ticker.
     pub symbol: Symbol,
     /// `buy` / `sell`.
-    pub side: &'static str,
+    pub side: Side,
     /// Shares planned (`None` for a notional order).
     pub planned_qty: Option<Decimal>,
     /// Dollars planned (notional orders).
@@ -61,8 +63,9 @@ pub struct OrderOutcome {
     pub open: bool,
 }
 
-/// The outcome of each planned order, from the stored state and Alpaca's order.
+/// The outcome of each order of one plan revision, from the stored state and Alpaca's order.
 pub fn outcomes(
+    revision: u32,
     planned: &[PlannedOrder],
     records: &[OrderRecord],
     alpaca: &BTreeMap<String, Order>,
@@ -101,8 +104,9 @@ pub fn outcomes(
             let (planned_qty, planned_notional) = p.size.split();
             OrderOutcome {
                 client_order_id: p.client_order_id.clone(),
+                revision,
                 symbol: p.symbol.clone(),
-                side: p.side.as_str(),
+                side: p.side,
                 planned_qty,
                 planned_notional,
                 fate,
@@ -132,8 +136,27 @@ fn filled(order: Option<&Order>) -> bool {
     order.is_some_and(|o| o.filled_qty > Decimal::ZERO)
 }
 
+/// Positions at an earlier close: today's less every execution since (Aurora's or not).
+pub fn positions_at(
+    current: &BTreeMap<Symbol, Decimal>,
+    later: &[&FillActivity],
+) -> BTreeMap<Symbol, Decimal> {
+    let mut at = current.clone();
+    for f in later {
+        *at.entry(f.symbol.clone()).or_default() -= f.signed_qty();
+    }
+    at.retain(|_, q| !q.is_zero());
+    at
+}
+
+/// Cash at an earlier close: today's with every later execution undone.
+pub fn cash_at(current: Money, later: &[&FillActivity]) -> Money {
+    let spent: Decimal = later.iter().map(|f| f.signed_qty() * f.price).sum();
+    Money::new(current.amount() + spent)
+}
+
 /// A position that differs from what Aurora expects.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Discrepancy {
     /// Ticker.
     pub symbol: Symbol,
@@ -143,21 +166,18 @@ pub struct Discrepancy {
     pub actual: Decimal,
 }
 
-/// Expected positions (the previous snapshot plus Aurora's fills today) against Alpaca's.
+/// Expected positions (the previous snapshot plus Aurora's fills in the session) against what
+/// Alpaca held at its close.
 pub fn discrepancies(
     baseline: &BTreeMap<Symbol, Decimal>,
     our_fills: &[&FillActivity],
-    positions: &[Position],
+    actual: &BTreeMap<Symbol, Decimal>,
 ) -> (BTreeMap<Symbol, Decimal>, Vec<Discrepancy>) {
     let mut expected = baseline.clone();
     for f in our_fills {
         *expected.entry(f.symbol.clone()).or_default() += f.signed_qty();
     }
     expected.retain(|_, q| !q.is_zero());
-    let actual: BTreeMap<Symbol, Decimal> = positions
-        .iter()
-        .map(|p| (p.symbol.clone(), p.qty))
-        .collect();
     let symbols: BTreeSet<&Symbol> = expected.keys().chain(actual.keys()).collect();
     let found = symbols
         .into_iter()
@@ -191,12 +211,30 @@ mod tests {
         }
     }
 
-    fn position(symbol: &str, qty: &str) -> Position {
-        serde_json::from_value(serde_json::json!({
-            "symbol": symbol, "asset_id": "a", "qty": qty, "side": "long",
-            "avg_entry_price": "100", "cost_basis": "100"
-        }))
-        .unwrap()
+    fn held(positions: &[(&str, &str)]) -> BTreeMap<Symbol, Decimal> {
+        positions
+            .iter()
+            .map(|(s, q)| (s.parse().unwrap(), q.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn positions_and_cash_at_an_earlier_close_undo_what_came_after() {
+        let now = BTreeMap::from([
+            ("SPY".parse().unwrap(), Decimal::from(15)),
+            ("TLT".parse().unwrap(), Decimal::from(10)),
+        ]);
+        let later = [fill("SPY", "buy", "5"), fill("GLD", "sell", "3")];
+        let refs: Vec<&FillActivity> = later.iter().collect();
+        let then = positions_at(&now, &refs);
+        assert_eq!(then.get(&"SPY".parse().unwrap()), Some(&Decimal::from(10)));
+        assert_eq!(then.get(&"GLD".parse().unwrap()), Some(&Decimal::from(3)));
+        assert_eq!(then.len(), 3);
+        // The buy of 5 at 100 cost $500, the sale of 3 brought $300: $200 more cash before.
+        assert_eq!(
+            cash_at(Money::new(Decimal::from(1000)), &refs),
+            Money::new(Decimal::from(1200))
+        );
     }
 
     #[test]
@@ -204,14 +242,10 @@ mod tests {
         let baseline = BTreeMap::from([("TLT".parse().unwrap(), Decimal::from(10))]);
         let fills = [fill("SPY", "buy", "5"), fill("TLT", "sell", "10")];
         let refs: Vec<&FillActivity> = fills.iter().collect();
-        let (expected, none) = discrepancies(&baseline, &refs, &[position("SPY", "5")]);
+        let (expected, none) = discrepancies(&baseline, &refs, &held(&[("SPY", "5")]));
         assert!(none.is_empty(), "{none:?}");
         assert_eq!(expected.len(), 1);
-        let (_, found) = discrepancies(
-            &baseline,
-            &refs,
-            &[position("SPY", "7"), position("GLD", "1")],
-        );
+        let (_, found) = discrepancies(&baseline, &refs, &held(&[("SPY", "7"), ("GLD", "1")]));
         assert_eq!(
             found,
             [

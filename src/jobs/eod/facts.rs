@@ -1,0 +1,130 @@
+//! What eod asks Alpaca, in one concurrent round: the account, positions, each session's FILL
+//! activities, Aurora's orders, the closing equities and the closes a report needs.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use futures::StreamExt as _;
+use rust_decimal::Decimal;
+
+use crate::alpaca::models::{Account, FillActivity, Order, PortfolioHistory, Position};
+use crate::alpaca::{BarsQuery, Client};
+use crate::config::DataSettings;
+use crate::stats::Point;
+use crate::types::{SessionDate, Symbol};
+
+/// The broker's side of the sessions being reconciled.
+#[derive(Debug)]
+pub struct Facts {
+    /// The account now.
+    pub account: Account,
+    /// Positions now.
+    pub positions: Vec<Position>,
+    /// Every FILL activity (Aurora's or not) by session, from the first session reconciled on.
+    pub fills: BTreeMap<SessionDate, Vec<FillActivity>>,
+    /// Aurora's orders by client order id.
+    pub orders: BTreeMap<String, Order>,
+    /// Closing equity by session date, from portfolio history.
+    pub closes: BTreeMap<NaiveDate, Decimal>,
+}
+
+/// Asks for everything at once (order lookups four at a time).
+pub async fn gather(
+    client: &Client,
+    fill_dates: &[SessionDate],
+    order_ids: &[String],
+    history: (NaiveDate, NaiveDate),
+) -> anyhow::Result<Facts> {
+    let orders = async {
+        let found = futures::stream::iter(
+            order_ids
+                .iter()
+                .map(|id| async move { client.order_by_client_id(id).await }),
+        )
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await;
+        found.into_iter().collect::<Result<Vec<_>, _>>()
+    };
+    let fills = async {
+        let found = futures::stream::iter(
+            fill_dates
+                .iter()
+                .map(|d| async move { client.fills_on(d.date()).await.map(|f| (*d, f)) }),
+        )
+        .buffer_unordered(4)
+        .collect::<Vec<_>>()
+        .await;
+        found.into_iter().collect::<Result<BTreeMap<_, _>, _>>()
+    };
+    let (account, positions, fills, orders, history) = tokio::try_join!(
+        async { client.account().await.context("cannot read the account") },
+        async { client.positions().await.context("cannot read positions") },
+        async { fills.await.context("cannot read fill activities") },
+        async { orders.await.context("cannot read Aurora's orders") },
+        async {
+            client
+                .portfolio_history(history.0, history.1)
+                .await
+                .context("cannot read portfolio history")
+        },
+    )?;
+    Ok(Facts {
+        account,
+        positions,
+        fills,
+        orders: orders
+            .into_iter()
+            .flatten()
+            .map(|o| (o.client_order_id.clone(), o))
+            .collect(),
+        closes: closes_by_date(&history),
+    })
+}
+
+fn closes_by_date(h: &PortfolioHistory) -> BTreeMap<NaiveDate, Decimal> {
+    let mut out: BTreeMap<NaiveDate, Decimal> = h.closes().into_iter().collect();
+    if let (Some(date), Some(value)) = (h.base_value_asof, h.base_value.and_then(|b| b.0)) {
+        out.entry(date).or_insert(value);
+    }
+    out
+}
+
+/// Daily closes of `symbols` in `start..=end`, every page followed.
+pub async fn bar_closes(
+    client: &Client,
+    symbols: &[Symbol],
+    start: NaiveDate,
+    end: NaiveDate,
+    data: &DataSettings,
+) -> Result<BTreeMap<Symbol, Vec<Point>>, crate::alpaca::Error> {
+    let query = BarsQuery {
+        symbols,
+        start,
+        end,
+        feed: data.feed,
+        adjustment: &data.adjustment,
+        limit: data.page_limit,
+    };
+    let mut out: BTreeMap<Symbol, Vec<Point>> = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client.daily_bars(&query, token.as_deref()).await?;
+        for (symbol, bars) in page.bars {
+            let Ok(symbol) = symbol.parse::<Symbol>() else {
+                continue;
+            };
+            out.entry(symbol)
+                .or_default()
+                .extend(bars.iter().map(|b| Point {
+                    date: crate::market::market_date(b.t).date(),
+                    value: b.c,
+                }));
+        }
+        match page.next_page_token {
+            Some(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
+            _ => return Ok(out),
+        }
+    }
+}
