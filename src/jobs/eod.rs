@@ -640,7 +640,7 @@ impl Books<'_> {
             last_equity,
             day_pl: equity - last_equity,
             positions: held.clone(),
-            fills: serde_json::to_value(&our_fills)?,
+            fills: serde_json::value::to_raw_value(&our_fills)?,
             prev_session,
             baseline: previous.is_none(),
             holdings: positions
@@ -657,7 +657,7 @@ impl Books<'_> {
                 })
                 .collect(),
             targets: targets(ctx, session),
-            orders: serde_json::to_value(&orders)?,
+            orders: serde_json::value::to_raw_value(&orders)?,
         };
 
         let mut series = before.to_vec();

@@ -139,7 +139,7 @@ pub fn holdings(s: &Snapshot) -> Vec<Holding> {
 
 /// A snapshot's fills, as read back from the store (a fill it cannot read is left out).
 pub fn fills(s: &Snapshot) -> Vec<FillActivity> {
-    serde_json::from_value(s.fills.clone()).unwrap_or_default()
+    serde_json::from_str(s.fills.get()).unwrap_or_default()
 }
 
 /// The executions of `snapshots`, in order.

@@ -324,7 +324,7 @@ pub fn run(config: &Config, spec: PeriodSpec) -> anyhow::Result<PerformanceRepor
 /// A snapshot's trades: its orders that filled, or, in snapshots from before orders were kept
 /// with them, its fills (without slippage).
 fn trades(s: &Snapshot) -> Vec<TradeLine> {
-    let orders: Vec<OrderOutcome> = serde_json::from_value(s.orders.clone()).unwrap_or_default();
+    let orders: Vec<OrderOutcome> = serde_json::from_str(s.orders.get()).unwrap_or_default();
     let line = |symbol: &Symbol, side: Side, qty: Decimal, price: Decimal, slippage| TradeLine {
         date: s.session_date,
         symbol: symbol.clone(),

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::{Store, StoreError};
 use crate::types::{Money, SessionDate, Symbol};
 
 /// The account at a session's end.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The session.
     pub session_date: SessionDate,
@@ -28,8 +29,8 @@ pub struct Snapshot {
     pub day_pl: Money,
     /// Shares held per symbol.
     pub positions: BTreeMap<Symbol, Decimal>,
-    /// The session's fills, as reported (JSON).
-    pub fills: serde_json::Value,
+    /// The session's fills, as reported (JSON text, read only when needed).
+    pub fills: Box<RawValue>,
     /// The session whose close `last_equity` is (`None` in snapshots older than the field).
     pub prev_session: Option<SessionDate>,
     /// Positions adopted as they were, with no expectation to check (the first snapshot).
@@ -38,8 +39,9 @@ pub struct Snapshot {
     pub holdings: Vec<HeldPosition>,
     /// The strategy's target weight per symbol for the session.
     pub targets: BTreeMap<Symbol, Decimal>,
-    /// Every order of the session, each with its fate (JSON, as the daily report has them).
-    pub orders: serde_json::Value,
+    /// Every order of the session, each with its fate (JSON text, as the daily report has
+    /// them).
+    pub orders: Box<RawValue>,
 }
 
 /// One position at a session's close.
@@ -76,12 +78,12 @@ impl Store {
                 s.last_equity.amount().to_string(),
                 s.day_pl.amount().to_string(),
                 to_json(&s.positions, "positions")?,
-                to_json(&s.fills, "fills")?,
+                s.fills.get(),
                 s.prev_session.map(|d| d.to_string()),
                 s.baseline,
                 to_json(&s.holdings, "holdings")?,
                 to_json(&s.targets, "targets")?,
-                to_json(&s.orders, "orders")?,
+                s.orders.get(),
             ],
         )?;
         Ok(())
@@ -148,7 +150,7 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (date, taken_at, money, json, prev, baseline) = row?;
+            let (date, taken_at, money, mut json, prev, baseline) = row?;
             let m = |i: usize| {
                 Decimal::from_str(&money[i])
                     .map(Money::new)
@@ -166,12 +168,12 @@ impl Store {
                 last_equity: m(2),
                 day_pl: m(3),
                 positions: from_json(&json[0], "positions")?,
-                fills: from_json(&json[1], "fills")?,
+                fills: raw(std::mem::take(&mut json[1]), "fills")?,
                 prev_session: prev.as_deref().map(session).transpose()?,
                 baseline,
                 holdings: from_json(&json[2], "holdings")?,
                 targets: from_json(&json[3], "targets")?,
-                orders: from_json(&json[4], "orders")?,
+                orders: raw(std::mem::take(&mut json[4]), "orders")?,
             });
         }
         Ok(out)
@@ -196,6 +198,10 @@ fn from_json<T: serde::de::DeserializeOwned>(
     what: &'static str,
 ) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|source| StoreError::Json { what, source })
+}
+
+fn raw(text: String, what: &'static str) -> Result<Box<RawValue>, StoreError> {
+    RawValue::from_string(text).map_err(|source| StoreError::Json { what, source })
 }
 
 fn to_json<T: Serialize>(value: &T, what: &'static str) -> Result<String, StoreError> {

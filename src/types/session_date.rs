@@ -39,6 +39,7 @@ impl FromStr for SessionDate {
 
 impl fmt::Display for SessionDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        // NaiveDate shows itself as ISO 8601, YYYY-MM-DD, without a format string to parse.
+        fmt::Display::fmt(&self.0, f)
     }
 }

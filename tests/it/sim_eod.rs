@@ -698,3 +698,47 @@ fn a_position_adjusted_outside_aurora_leaves_cash_alone() {
         assert_eq!(status, 422, "{bad}: {v}");
     }
 }
+
+#[test]
+fn advancing_the_clock_lives_through_every_session_on_the_way() {
+    let w = world(MON_0900_ET);
+    set_bar(&w, "SPY", "2026-12-01", "505", "497.20");
+    let api = Api::new(&w);
+    // Queued before Monday's open; then nobody is watching until Thursday 08:00 ET.
+    let order = api.order(market("buy", "SPY", "10"));
+    let (status, v) = api.post("/_ctl/advance", json!({"to": "2026-12-03T13:00:00Z"}));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["opened"],
+        json!(["2026-11-30", "2026-12-01", "2026-12-02"])
+    );
+    assert_eq!(v["closed"], v["opened"]);
+    assert_eq!(v["now"], "2026-12-03T13:00:00Z");
+    // The order filled at Monday's open; each close is in portfolio history.
+    let filled = api.ok(&format!("/v2/orders/{}", order["id"].as_str().unwrap()));
+    assert_eq!(filled["status"], "filled");
+    assert_eq!(dv(&filled["filled_avg_price"]), d("500"));
+    let closes = w.sim.closing_equities();
+    assert_eq!(
+        closes
+            .iter()
+            .map(|(d, _)| d.to_string())
+            .collect::<Vec<_>>(),
+        ["2026-11-30", "2026-12-01", "2026-12-02"]
+    );
+    // Monday: 95,000 cash and 10 × 503.90; Tuesday 10 × 497.20.
+    assert_eq!(closes[0].1, d("100039.00"));
+    assert_eq!(closes[1].1, d("99972.00"));
+    let history = api.ok("/v2/account/portfolio/history?start=2026-11-30&end=2026-12-02");
+    assert_eq!(history["equity"].as_array().unwrap().len(), 3);
+    let fills = api.ok("/v2/account/activities/FILL?date=2026-11-30");
+    assert_eq!(fills.as_array().unwrap().len(), 1);
+    assert_books_balance(&api);
+    // Advancing to the same moment does nothing; going back is refused.
+    assert_eq!(
+        w.sim.advance_to(t("2026-12-03T13:00:00Z")).unwrap(),
+        Default::default()
+    );
+    let (status, _) = api.post("/_ctl/advance", json!({"to": MON_0900_ET}));
+    assert_eq!(status, 409);
+}
