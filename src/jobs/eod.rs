@@ -178,7 +178,9 @@ impl Report for EodReport {
             };
             render_session(&mut out, &title, s);
         }
-        let _ = writeln!(out, "{}", self.today_line());
+        if let Some(line) = self.today_line() {
+            let _ = writeln!(out, "{line}");
+        }
         if self.reconciled.is_empty()
             && let Some(last) = self.last_reconciled
         {
@@ -199,9 +201,9 @@ impl Report for EodReport {
 }
 
 impl EodReport {
-    /// One line on today's session.
-    fn today_line(&self) -> String {
-        match (self.market, &self.today) {
+    /// One line on today's session, unless it has closed (its report says all).
+    fn today_line(&self) -> Option<String> {
+        let line = match (self.market, &self.today) {
             (MarketState::NoSession, _) => format!(
                 "No session on {} ({}).",
                 self.session,
@@ -217,8 +219,9 @@ impl EodReport {
                 t.date,
                 market::fmt_chicago(t.close)
             ),
-            _ => format!("Session {} has closed.", self.session),
-        }
+            _ => return None,
+        };
+        Some(line)
     }
 }
 
