@@ -9,6 +9,7 @@ mod sessions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -766,7 +767,11 @@ fn write_files(
     benchmark: Option<&BenchmarkCloses>,
 ) -> anyhow::Result<ReportFiles> {
     let dir = ctx.config.report_dir();
-    std::fs::create_dir_all(&dir)
+    // Positions and P&L are private: the directory is the owner's alone, like the state's.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
         .with_context(|| format!("cannot create report directory {}", dir.display()))?;
     let date = session.session;
     let files = ReportFiles {
