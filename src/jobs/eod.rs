@@ -3,32 +3,30 @@
 
 mod chart;
 mod facts;
+mod files;
 mod markdown;
 mod reconcile;
-mod sessions;
+mod schedule;
+mod session;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use tracing::{info, warn};
 
 pub use reconcile::{Discrepancy, Fate, OrderOutcome};
 
-use super::performance::{self, BenchmarkCloses, Period};
+use super::performance;
 use super::{JobContext, Report};
 use crate::alpaca::models::{CalendarDay, FillActivity};
 use crate::exit::Exit;
 use crate::market::{self, Phase, Session, Today};
-use crate::stats::{self, Allocation, Point, Stats};
-use crate::store::{HeldPosition, Snapshot};
+use crate::stats::{Allocation, Stats};
 use crate::types::{Money, SessionDate, Symbol};
-use facts::Facts;
 
 /// `aurora eod` options.
 #[derive(Clone, Copy, Debug, Default)]
@@ -326,7 +324,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
             Some(s),
         ),
     };
-    let schedule = sessions::schedule(now, &calendar, today, last);
+    let schedule = schedule::schedule(now, &calendar, today, last);
     let preview = today_session.filter(|_| request.preview && market != MarketState::Closed);
     let mut report = EodReport {
         session: today,
@@ -386,7 +384,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
         .and_then(|s| s.prev_session.map(SessionDate::date))
         .or_else(|| prev_session(first.date).map(SessionDate::date))
         .unwrap_or(first.date.date());
-    let bars = closes(
+    let bars = facts::closes(
         ctx,
         &facts,
         &schedule.pending,
@@ -397,7 +395,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
     )
     .await;
 
-    let books = Books {
+    let books = session::Books {
         facts: &facts,
         calendar: &calendar,
         now,
@@ -407,7 +405,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
     for target in &schedule.pending {
         let (snapshot, mut session) = books.reconcile(ctx, target, &snapshots)?;
         snapshots.push(snapshot);
-        let files = write_files(ctx, &session, &snapshots, bars.benchmark.as_ref())?;
+        let files = files::write_files(ctx, &session, &snapshots, bars.benchmark.as_ref())?;
         session.files = Some(files);
         let snapshot = snapshots.last().expect("just pushed");
         ctx.store
@@ -436,378 +434,4 @@ fn calendar_start(last: Option<SessionDate>, today: SessionDate) -> NaiveDate {
         .unwrap_or(from)
         .checked_sub_days(Days::new(if last.is_some() { 10 } else { 40 }))
         .unwrap_or(from)
-}
-
-/// Closes from the data API: the benchmark since the start, and the held symbols of sessions
-/// whose prices Alpaca no longer reports (a later session has opened). A failure is a warning:
-/// the benchmark is then named as missing, and those positions go unpriced.
-struct Bars {
-    benchmark: Option<BenchmarkCloses>,
-    marks: BTreeMap<Symbol, Vec<Point>>,
-    warnings: Vec<String>,
-}
-
-async fn closes(
-    ctx: &JobContext,
-    facts: &Facts,
-    pending: &[Session],
-    calendar: &[Session],
-    now: DateTime<Utc>,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Bars {
-    let data = &ctx.config.settings.data;
-    let mut warnings = Vec::new();
-    let held_then: BTreeSet<Symbol> = pending
-        .iter()
-        .filter(|s| sessions::opened_since(s.date, now, calendar))
-        .flat_map(|s| {
-            let later = later_fills(facts, s.date);
-            reconcile::positions_at(&current_positions(facts), &later)
-                .into_keys()
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let benchmark = ctx.config.settings.report.benchmark.clone();
-    let held: Vec<Symbol> = held_then.into_iter().collect();
-    let (bench, marks) = tokio::join!(
-        async {
-            match &benchmark {
-                Some(b) => Some(
-                    facts::bar_closes(&ctx.client, std::slice::from_ref(b), start, end, data).await,
-                ),
-                None => None,
-            }
-        },
-        async {
-            if held.is_empty() {
-                return Ok(BTreeMap::new());
-            }
-            let from = pending.first().map_or(end, |s| s.date.date());
-            facts::bar_closes(&ctx.client, &held, from, end, data).await
-        }
-    );
-    let benchmark = benchmark.map(|symbol| {
-        let closes = match bench {
-            Some(Ok(mut found)) => found.remove(&symbol).unwrap_or_default(),
-            Some(Err(e)) => {
-                warnings.push(format!("cannot read {symbol} bars for the benchmark: {e}"));
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        BenchmarkCloses { symbol, closes }
-    });
-    let marks = marks.unwrap_or_else(|e| {
-        warnings.push(format!(
-            "cannot read closing prices for the positions of earlier sessions: {e}"
-        ));
-        BTreeMap::new()
-    });
-    Bars {
-        benchmark,
-        marks,
-        warnings,
-    }
-}
-
-fn current_positions(facts: &Facts) -> BTreeMap<Symbol, Decimal> {
-    facts
-        .positions
-        .iter()
-        .map(|p| (p.symbol.clone(), p.qty))
-        .collect()
-}
-
-/// Every execution after `date`'s session, Aurora's or not.
-fn later_fills(facts: &Facts, date: SessionDate) -> Vec<&FillActivity> {
-    facts
-        .fills
-        .range((std::ops::Bound::Excluded(date), std::ops::Bound::Unbounded))
-        .flat_map(|(_, f)| f)
-        .collect()
-}
-
-/// Everything a session's reconciliation reads.
-struct Books<'a> {
-    facts: &'a Facts,
-    calendar: &'a [Session],
-    now: DateTime<Utc>,
-    today: SessionDate,
-    bars: &'a Bars,
-}
-
-impl Books<'_> {
-    /// The snapshot and report of `target`, given the snapshots before it.
-    fn reconcile(
-        &self,
-        ctx: &JobContext,
-        target: &Session,
-        before: &[Snapshot],
-    ) -> anyhow::Result<(Snapshot, SessionReport)> {
-        let facts = self.facts;
-        let session = target.date;
-        // Before the next session opens, what Alpaca reports now is what it held at the close.
-        let live = !sessions::opened_since(session, self.now, self.calendar);
-        let previous = before.last().filter(|s| s.session_date < session);
-
-        let mut orders = Vec::new();
-        for plan in ctx.store.session_plans(session)? {
-            let records = ctx.store.plan_orders(plan.id)?;
-            orders.extend(reconcile::outcomes(
-                plan.plan.revision,
-                &plan.plan.orders,
-                &records,
-                &facts.orders,
-            ));
-        }
-        let ours: BTreeSet<&str> = orders
-            .iter()
-            .filter_map(|o| facts.orders.get(o.client_order_id.as_str()))
-            .map(|o| o.id.as_str())
-            .collect();
-        let our_fills: Vec<&FillActivity> = facts
-            .fills
-            .get(&session)
-            .into_iter()
-            .flatten()
-            .filter(|f| ours.contains(f.order_id.as_str()))
-            .collect();
-        let later = later_fills(facts, session);
-        let held = reconcile::positions_at(&current_positions(facts), &later);
-        let discrepancies = match previous {
-            Some(p) => reconcile::discrepancies(&p.positions, &our_fills, &held).1,
-            None => Vec::new(),
-        };
-
-        let mut warnings = self.bars.warnings.clone();
-        warnings.extend(orders.iter().filter(|o| o.open).map(|o| {
-            format!(
-                "{} {} ({}) is still open at Alpaca ({}); a day order expires there",
-                o.side.as_str(),
-                o.symbol,
-                o.client_order_id,
-                o.alpaca_status.as_deref().unwrap_or("?")
-            )
-        }));
-        let equity = match facts.closes.get(&session.date()) {
-            Some(e) if !live || target.phase(self.now) == Phase::Closed => Money::new(*e),
-            _ if live => facts.account.equity,
-            _ => anyhow::bail!(
-                "Alpaca's portfolio history has no closing equity for {session}; run eod again later"
-            ),
-        };
-        let cash = reconcile::cash_at(facts.account.cash, &later);
-        let prev_session = market::previous_session(session, self.calendar).map(|s| s.date);
-        let closes = self.known_closes(before);
-        let last_equity = prev_session
-            .and_then(|d| closes.get(&d.date()).copied())
-            .map(Money::new)
-            .or_else(|| live.then_some(facts.account.last_equity))
-            .unwrap_or_else(|| {
-                warnings.push(format!(
-                    "no closing equity is known for the session before {session}: day P&L counts from this close"
-                ));
-                equity
-            });
-        let dates: Vec<NaiveDate> = self.calendar.iter().map(|s| s.date.date()).collect();
-        let month_base = performance::last_of_previous_month(&dates, session.date())
-            .and_then(|d| closes.get(&d).copied());
-
-        let positions: Vec<PositionLine> = held
-            .iter()
-            .map(|(symbol, qty)| {
-                let alpaca = facts.positions.iter().find(|p| &p.symbol == symbol);
-                let (market_value, unrealized_pl) = match alpaca {
-                    Some(p) if live && p.qty == *qty => (
-                        p.market_value.map(Money::new),
-                        p.unrealized_pl.map(Money::new),
-                    ),
-                    _ => (
-                        self.mark(symbol, session).map(|c| Money::new(c * qty)),
-                        None,
-                    ),
-                };
-                PositionLine {
-                    symbol: symbol.clone(),
-                    qty: *qty,
-                    market_value,
-                    unrealized_pl,
-                }
-            })
-            .collect();
-        let snapshot = Snapshot {
-            session_date: session,
-            taken_at: Utc::now(),
-            equity,
-            cash,
-            last_equity,
-            day_pl: equity - last_equity,
-            positions: held.clone(),
-            fills: serde_json::value::to_raw_value(&our_fills)?,
-            prev_session,
-            baseline: previous.is_none(),
-            holdings: positions
-                .iter()
-                .map(|p| HeldPosition {
-                    symbol: p.symbol.clone(),
-                    qty: p.qty,
-                    avg_entry_price: facts
-                        .positions
-                        .iter()
-                        .find(|a| a.symbol == p.symbol && a.qty == p.qty)
-                        .map(|a| a.avg_entry_price),
-                    market_value: p.market_value,
-                })
-                .collect(),
-            targets: targets(ctx, session),
-            orders: serde_json::value::to_raw_value(&orders)?,
-        };
-
-        let mut series = before.to_vec();
-        series.push(snapshot.clone());
-        let period = Period {
-            snapshots: &series,
-            range: 0..series.len(),
-        };
-        let start = period.start();
-        let stats = period.stats(
-            month_base,
-            self.bars.benchmark.as_ref(),
-            ctx.config.settings.report.risk_free_rate,
-        );
-        let mtd_base = month_base
-            .or_else(|| period.month_base())
-            .unwrap_or(start.value);
-        let report = SessionReport {
-            session,
-            caught_up: session < self.today,
-            baseline: previous.is_none().then_some(Baseline {
-                positions: held.len(),
-            }),
-            account: AccountSummary {
-                equity,
-                cash,
-                last_equity,
-            },
-            pnl: Pnl {
-                day: equity - last_equity,
-                month_to_date: equity - Money::new(mtd_base),
-                since_start: equity - Money::new(start.value),
-            },
-            allocation: performance::allocation(&snapshot),
-            stats,
-            orders,
-            fills: our_fills.into_iter().cloned().collect(),
-            positions,
-            discrepancies,
-            warnings,
-            files: None,
-        };
-        Ok((snapshot, report))
-    }
-
-    /// Closing equity by date: the broker's history, overridden by Aurora's snapshots.
-    fn known_closes(&self, before: &[Snapshot]) -> BTreeMap<NaiveDate, Decimal> {
-        let mut closes = self.facts.closes.clone();
-        closes.extend(
-            before
-                .iter()
-                .map(|s| (s.session_date.date(), s.equity.amount())),
-        );
-        closes
-    }
-
-    /// `symbol`'s close in `session`, from the data API.
-    fn mark(&self, symbol: &Symbol, session: SessionDate) -> Option<Decimal> {
-        self.bars
-            .marks
-            .get(symbol)?
-            .iter()
-            .find(|p| p.date == session.date())
-            .map(|p| p.value)
-    }
-}
-
-/// The strategy's target weights for `session`, from the bars stored before it (capped as
-/// the plan caps them); none when the strategy cannot be built or judge a symbol.
-fn targets(ctx: &JobContext, session: SessionDate) -> BTreeMap<Symbol, Decimal> {
-    let settings = &ctx.config.settings;
-    let Ok(strategy) = crate::strategy::build(&settings.strategy) else {
-        return BTreeMap::new();
-    };
-    let mut history = crate::strategy::History::new();
-    for symbol in &settings.universe.symbols {
-        let closes = ctx
-            .store
-            .recent_closes(symbol, session, settings.strategy.lookback + 5)
-            .unwrap_or_default();
-        history.insert(
-            symbol.clone(),
-            closes
-                .into_iter()
-                .map(|(date, price)| crate::strategy::Close { date, price })
-                .collect(),
-        );
-    }
-    strategy
-        .targets(&settings.universe.symbols, &history)
-        .targets
-        .into_iter()
-        .map(|t| (t.symbol, t.weight.min(settings.risk.max_position_weight)))
-        .collect()
-}
-
-/// Writes the session's Markdown, JSON and dated chart, and copies the chart to `equity.svg`;
-/// each file is replaced whole, so a rerun rewrites them and a full disk leaves the old ones.
-fn write_files(
-    ctx: &JobContext,
-    session: &SessionReport,
-    snapshots: &[Snapshot],
-    benchmark: Option<&BenchmarkCloses>,
-) -> anyhow::Result<ReportFiles> {
-    let dir = ctx.config.report_dir();
-    // Positions and P&L are private: the directory is the owner's alone, like the state's.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .with_context(|| format!("cannot create report directory {}", dir.display()))?;
-    let date = session.session;
-    let files = ReportFiles {
-        markdown: dir.join(format!("{date}.md")),
-        json: dir.join(format!("{date}.json")),
-        chart: dir.join(format!("equity-{date}.svg")),
-        latest_chart: dir.join("equity.svg"),
-    };
-    let mut with_files = session.clone();
-    with_files.files = Some(files.clone());
-    let period = Period {
-        snapshots,
-        range: 0..snapshots.len(),
-    };
-    let series = period.series();
-    let svg = chart::equity_svg(&chart::Chart {
-        series: &series,
-        drawdowns: &stats::drawdowns(&series),
-        benchmark: benchmark.map(|b| (&b.symbol, stats::benchmark_scaled(&series, &b.closes))),
-        marked: date.date(),
-    })
-    .map_err(|e| anyhow::anyhow!("cannot draw the equity curve: {e}"))?;
-    let chart_name = format!("equity-{date}.svg");
-    let write = |path: &PathBuf, bytes: &[u8]| {
-        crate::atomic_file::write(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()))
-    };
-    write(&files.chart, svg.as_bytes())?;
-    write(&files.latest_chart, svg.as_bytes())?;
-    write(
-        &files.markdown,
-        markdown::render(&with_files, &chart_name).as_bytes(),
-    )?;
-    write(
-        &files.json,
-        serde_json::to_string_pretty(&with_files)?.as_bytes(),
-    )?;
-    Ok(files)
 }

@@ -1,16 +1,20 @@
 //! What eod asks Alpaca, in one concurrent round: the account, positions, each session's FILL
 //! activities, Aurora's orders, the closing equities and the closes a report needs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt as _;
 use rust_decimal::Decimal;
 
 use crate::alpaca::models::{Account, FillActivity, Order, PortfolioHistory, Position};
 use crate::alpaca::{BarsQuery, Client};
 use crate::config::DataSettings;
+use crate::jobs::JobContext;
+use crate::jobs::performance::BenchmarkCloses;
+use crate::market::Session;
 use crate::stats::Point;
 use crate::types::{SessionDate, Symbol};
 
@@ -27,6 +31,24 @@ pub struct Facts {
     pub orders: BTreeMap<String, Order>,
     /// Closing equity by session date, from portfolio history.
     pub closes: BTreeMap<NaiveDate, Decimal>,
+}
+
+impl Facts {
+    /// Shares held now, by symbol.
+    pub fn current_positions(&self) -> BTreeMap<Symbol, Decimal> {
+        self.positions
+            .iter()
+            .map(|p| (p.symbol.clone(), p.qty))
+            .collect()
+    }
+
+    /// Every execution after `date`'s session, Aurora's or not.
+    pub fn later_fills(&self, date: SessionDate) -> Vec<&FillActivity> {
+        self.fills
+            .range((Bound::Excluded(date), Bound::Unbounded))
+            .flat_map(|(_, f)| f)
+            .collect()
+    }
 }
 
 /// Asks for everything at once (order lookups four at a time).
@@ -126,5 +148,82 @@ pub async fn bar_closes(
             Some(t) if token.as_deref() != Some(t.as_str()) => token = Some(t),
             _ => return Ok(out),
         }
+    }
+}
+
+/// Closes from the data API: the benchmark since the start, and the held symbols of sessions
+/// whose prices Alpaca no longer reports (a later session has opened). A failure is a warning:
+/// the benchmark is then named as missing, and those positions go unpriced.
+pub struct Bars {
+    /// The benchmark's closes since the start (none when not configured).
+    pub benchmark: Option<BenchmarkCloses>,
+    /// Closes of the symbols held in sessions Alpaca no longer prices.
+    pub marks: BTreeMap<Symbol, Vec<Point>>,
+    /// What could not be read.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the closes a report needs; see [`Bars`].
+pub async fn closes(
+    ctx: &JobContext,
+    facts: &Facts,
+    pending: &[Session],
+    calendar: &[Session],
+    now: DateTime<Utc>,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Bars {
+    let data = &ctx.config.settings.data;
+    let mut warnings = Vec::new();
+    let held_then: BTreeSet<Symbol> = pending
+        .iter()
+        .filter(|s| super::schedule::opened_since(s.date, now, calendar))
+        .flat_map(|s| {
+            let later = facts.later_fills(s.date);
+            super::reconcile::positions_at(&facts.current_positions(), &later)
+                .into_keys()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let benchmark = ctx.config.settings.report.benchmark.clone();
+    let held: Vec<Symbol> = held_then.into_iter().collect();
+    let (bench, marks) = tokio::join!(
+        async {
+            match &benchmark {
+                Some(b) => {
+                    Some(bar_closes(&ctx.client, std::slice::from_ref(b), start, end, data).await)
+                }
+                None => None,
+            }
+        },
+        async {
+            if held.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let from = pending.first().map_or(end, |s| s.date.date());
+            bar_closes(&ctx.client, &held, from, end, data).await
+        }
+    );
+    let benchmark = benchmark.map(|symbol| {
+        let closes = match bench {
+            Some(Ok(mut found)) => found.remove(&symbol).unwrap_or_default(),
+            Some(Err(e)) => {
+                warnings.push(format!("cannot read {symbol} bars for the benchmark: {e}"));
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        BenchmarkCloses { symbol, closes }
+    });
+    let marks = marks.unwrap_or_else(|e| {
+        warnings.push(format!(
+            "cannot read closing prices for the positions of earlier sessions: {e}"
+        ));
+        BTreeMap::new()
+    });
+    Bars {
+        benchmark,
+        marks,
+        warnings,
     }
 }
