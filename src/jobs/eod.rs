@@ -335,8 +335,8 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
         last_reconciled: last,
         preview: None,
     };
-    let targets: Vec<Session> = schedule.pending.iter().copied().chain(preview).collect();
-    let Some(first) = targets.first().copied() else {
+    let work: Vec<Session> = schedule.pending.iter().copied().chain(preview).collect();
+    let Some(first) = work.first().copied() else {
         info!(session = %today, "nothing to reconcile");
         return Ok(report);
     };
@@ -353,7 +353,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
         .map(|s| s.date)
         .collect();
     let mut order_ids = Vec::new();
-    for s in &targets {
+    for s in &work {
         order_ids.extend(
             ctx.store
                 .session_order_ids(s.date)?
@@ -369,7 +369,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
     .flatten()
     .min()
     .unwrap_or(first.date.date());
-    let last_target = targets.last().expect("not empty").date.date();
+    let last_target = work.last().expect("not empty").date.date();
     let facts = facts::gather(
         &ctx.client,
         &fill_dates,

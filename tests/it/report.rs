@@ -185,3 +185,37 @@ fn a_bad_or_empty_period_is_named() {
         .code(1)
         .stderr_has("no snapshot between 2027-01-01 and …: the store has 2026-11-30 to 2026-11-30");
 }
+
+#[test]
+fn snapshots_written_before_holdings_and_orders_were_kept_still_report() {
+    // Rows as an older Aurora wrote them: only the columns of the first snapshot schema.
+    let w = World::at("2026-11-30T14:00:00Z");
+    std::fs::create_dir_all(w.state_dir()).unwrap();
+    drop(w.store()); // creates and migrates the database
+    let db = rusqlite::Connection::open(w.state_dir().join("aurora.db")).unwrap();
+    for (date, equity, last, fills) in [
+        (
+            "2026-11-30",
+            "99500",
+            "100000",
+            r#"[{"id":"1","transaction_time":"2026-11-30T14:30:00Z","type":"fill","price":"100","qty":"10","side":"buy","symbol":"SPY","order_id":"o1"}]"#,
+        ),
+        ("2026-12-01", "99800", "99500", "[]"),
+    ] {
+        db.execute(
+            "INSERT INTO snapshots (session_date, taken_at, equity, cash, last_equity, day_pl, positions_json, fills_json)
+             VALUES (?1, '2026-12-01T21:15:00Z', ?2, '98500', ?3, '0', '{\"SPY\":\"10\"}', ?4)",
+            [date, equity, last, fills],
+        )
+        .unwrap();
+    }
+    let json = w.aurora(&["report", "--json"]).run().code(0).json();
+    assert_eq!(json["stats"]["sessions"], 2);
+    assert_eq!(json["stats"]["total_return"], -0.002);
+    // Without the orders, the trades come from the fills (no slippage known).
+    assert_eq!(json["trades"][0]["symbol"], "SPY");
+    assert!(json["trades"][0]["slippage_bps"].is_null());
+    // Without prices at the close, exposure is unknown rather than zero.
+    assert!(json["stats"]["exposure"].is_null());
+    assert_eq!(dec(&json["days"][1]["pnl"]), Decimal::from(300));
+}
