@@ -1,6 +1,6 @@
 //! Aurora: unattended daily paper trading on Alpaca, one job per systemd timer.
 //!
-//! Data flows one way: `cli` → `app` → `jobs` → pure core (`market`, `history`, `strategy`, `plan`, `types`) and
+//! Data flows one way: `cli` → `app` → `jobs` → pure core (`market`, `history`, `strategy`, `plan`, `stats`, `types`) and
 //! ports (`alpaca`, `store`). `sim` is a fake Alpaca for tests and demos.
 
 pub mod alpaca;
