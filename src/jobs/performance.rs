@@ -63,8 +63,8 @@ impl Period<'_> {
     }
 
     /// The month-to-date base the store knows: the last snapshot before the month of the
-    /// period's last session, or for a store that starts within that month the starting
-    /// capital (a better base, from the broker, can be passed to [`Period::stats`] instead).
+    /// period's last session; `None` when the store starts within that month (the stats then
+    /// count from the start, unless the broker's base is passed to [`Period::stats`]).
     pub fn month_base(&self) -> Option<Decimal> {
         let last = self.sessions().last()?.session_date.date();
         let month = (last.year(), last.month());
