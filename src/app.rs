@@ -1,23 +1,28 @@
 //! The program: parse arguments, set up logging, run one job, render its report, pick the exit code.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 
-use crate::cli::{Cli, Command, FetchArgs, ReportArgs, SimCommand, SystemdCommand};
-use crate::config::{self, Config, Sources};
+use crate::cli::{
+    Cli, Command, ConfigCommand, FetchArgs, InitArgs, ReportArgs, SimCommand, SystemdCommand,
+};
+use crate::cli_docs;
+use crate::config::{self, Config, LiveOptIn, Origin, Paths, Sourced, Sources};
 use crate::exit::{Exit, Usage};
 use crate::jobs::demo::DemoRequest;
 use crate::jobs::eod::EodRequest;
 use crate::jobs::fetch::FetchRequest;
+use crate::jobs::init::{Ask, InitReport, InitRequest};
 use crate::jobs::report::{self, PeriodSpec};
 use crate::jobs::systemd::InstallRequest;
 use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
 use crate::logging::{self, Verbosity};
 use crate::progress::ProgressMode;
-use crate::types::Symbol;
+use crate::types::{Secret, Symbol};
 
 /// Runs the program and maps any failure to one line on stderr and a documented exit code.
 pub fn main() -> ExitCode {
@@ -33,22 +38,60 @@ pub fn main() -> ExitCode {
 
 /// Parses the command line (clap exits 2 on bad usage) and runs the command.
 pub fn run() -> anyhow::Result<Exit> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Everything Aurora creates (store, WAL, lock, reports, backups) is private to the user,
     // whatever umask it was started with; the state files also set their modes themselves.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     logging::init(Verbosity::from_flags(cli.quiet, cli.verbose));
-    let sources = Sources {
-        config_file: cli.config.clone(),
-        env_file: cli.env_file.clone(),
-        state_dir: cli.state_dir.clone(),
-        live_flag: cli.live,
-    };
+    let sources = sources(&cli, &matches);
+    let env = |name: &str| std::env::var(name).ok();
     // One thread is plenty for a handful of concurrent requests, and starts fastest.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     match &cli.command {
+        Command::Init(args) => {
+            let paths = Paths::resolve(&sources, &env)?;
+            let request = init_request(&cli, args)?;
+            let mut terminal = jobs::init::Terminal;
+            // On a terminal it asks for what is missing; a piped secret means a script.
+            let ask = (std::io::stdin().is_terminal() && !args.secret_stdin)
+                .then_some(&mut terminal as &mut dyn Ask);
+            let files = jobs::init::write(&paths, request, ask)?;
+            let preflight = Config::load(&sources, &env).and_then(|config| {
+                runtime.block_on(jobs::run(Job::Preflight, config, jobs::preflight::run))
+            });
+            let report = InitReport::new(&paths, files, preflight);
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
+        Command::Config(args) => match args.what {
+            None => {
+                let config = Config::load(&sources, &env)?;
+                print_report(&cli, &jobs::config_show::values(&config))?;
+                Ok(Exit::Ok)
+            }
+            Some(ConfigCommand::Paths) => {
+                print_report(&cli, &jobs::config_show::paths(&sources, &env)?)?;
+                Ok(Exit::Ok)
+            }
+        },
+        Command::Completions(args) => {
+            cli_docs::completions(args.shell, &mut std::io::stdout().lock());
+            Ok(Exit::Ok)
+        }
+        Command::Man(args) => {
+            match &args.dir {
+                Some(dir) => {
+                    for page in cli_docs::man_pages(dir)? {
+                        print_out(&page.display().to_string());
+                    }
+                }
+                None => cli_docs::man_page(&mut std::io::stdout().lock())?,
+            }
+            Ok(Exit::Ok)
+        }
         Command::Preflight => run_job(
             &runtime,
             &cli,
@@ -89,7 +132,7 @@ pub fn run() -> anyhow::Result<Exit> {
             })
         }
         Command::Backup(args) => {
-            let state_dir = config::state_dir(&sources, &|name| std::env::var(name).ok())?;
+            let state_dir = config::state_dir(&sources, &env)?;
             let report = jobs::backup::run(&state_dir, args.to.as_deref())?;
             print_report(&cli, &report)?;
             Ok(report.exit())
@@ -128,7 +171,6 @@ pub fn run() -> anyhow::Result<Exit> {
             Ok(report.exit())
         }
         Command::Alert(args) => {
-            let env = |name: &str| std::env::var(name).ok();
             let webhook = config::lookup(&sources, &env, "AURORA_ALERT_WEBHOOK")?
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| config::url_var("AURORA_ALERT_WEBHOOK", &v))
@@ -142,6 +184,90 @@ pub fn run() -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// What chose each path: clap knows whether a flag or its environment variable gave it.
+fn sources(cli: &Cli, matches: &ArgMatches) -> Sources {
+    fn given<T: Clone>(
+        matches: &ArgMatches,
+        value: &Option<T>,
+        id: &str,
+        flag: &'static str,
+        var: &'static str,
+    ) -> Option<Sourced<T>> {
+        let origin = match matches.value_source(id) {
+            Some(ValueSource::EnvVariable) => Origin::Env(var),
+            _ => Origin::Flag(flag),
+        };
+        value.clone().map(|v| Sourced::new(v, origin))
+    }
+    Sources {
+        config_file: given(matches, &cli.config, "config", "--config", "AURORA_CONFIG"),
+        env_file: given(
+            matches,
+            &cli.env_file,
+            "env_file",
+            "--env-file",
+            "AURORA_ENV_FILE",
+        ),
+        state_dir: given(
+            matches,
+            &cli.state_dir,
+            "state_dir",
+            "--state-dir",
+            "AURORA_STATE_DIR",
+        ),
+        instance: given(
+            matches,
+            &cli.instance,
+            "instance",
+            "--instance",
+            "AURORA_INSTANCE",
+        ),
+        live_flag: cli.live,
+    }
+}
+
+/// `init`'s flags plus what the environment gives: keys, endpoints and the live opt-in.
+fn init_request(cli: &Cli, args: &InitArgs) -> anyhow::Result<InitRequest> {
+    let from_env = |name: &'static str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Sourced::new(v, Origin::Env(name)))
+    };
+    let secret = if args.secret_stdin {
+        Some(Sourced::new(
+            jobs::init::secret_from_stdin()?,
+            Origin::Flag("--secret-stdin"),
+        ))
+    } else {
+        from_env("APCA_API_SECRET_KEY").map(|s| Sourced::new(Secret::new(s.value), s.origin))
+    };
+    Ok(InitRequest {
+        key_id: match &args.key_id {
+            Some(k) => Some(Sourced::new(k.clone(), Origin::Flag("--key-id"))),
+            None => from_env("APCA_API_KEY_ID"),
+        },
+        secret,
+        universe: args.universe.clone(),
+        strategy: args.strategy.clone(),
+        weights: args.weights.clone(),
+        force: args.force,
+        endpoints: [
+            "APCA_API_BASE_URL",
+            "BROKER_ENDPOINT",
+            "APCA_API_DATA_URL",
+            "IS_PAPER_TRADING",
+        ]
+        .into_iter()
+        .filter_map(|name| Some((name, from_env(name)?.value)))
+        .collect(),
+        live: LiveOptIn {
+            flag: cli.live,
+            env: std::env::var("AURORA_LIVE").is_ok_and(|v| v.trim() == "1"),
+        },
+    })
 }
 
 /// Second stage of parsing: raw `fetch` flags into a validated request.

@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+use crate::config::Instance;
 
 /// Unattended daily paper trading on Alpaca.
 #[derive(Debug, Parser)]
@@ -11,7 +14,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
     name = "aurora",
     version,
     about = "Unattended daily paper trading on Alpaca, run by systemd timers",
-    after_help = "Examples:\n  aurora preflight\n  aurora status --json\n  aurora --env-file ./paper.env --state-dir /tmp/aurora status"
+    after_help = "Examples:\n  aurora init\n  aurora preflight\n  aurora status --json\n  aurora --instance acct2 status\n  aurora --env-file ./paper.env --state-dir /tmp/aurora status"
 )]
 pub struct Cli {
     /// aurora.toml to read (default: ~/.config/aurora/aurora.toml; optional).
@@ -25,6 +28,11 @@ pub struct Cli {
     /// State directory: database, lock, reports (default: ~/.local/share/aurora).
     #[arg(long, global = true, env = "AURORA_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// One account of several: ~/.config/aurora/NAME/{paper-trading.env,aurora.toml} and state
+    /// ~/.local/share/aurora/NAME (--env-file, --config, --state-dir still win).
+    #[arg(long, global = true, env = "AURORA_INSTANCE", value_name = "NAME")]
+    pub instance: Option<Instance>,
 
     /// Print the result as one JSON document instead of text.
     #[arg(long, global = true)]
@@ -50,6 +58,47 @@ pub struct Cli {
 /// Aurora's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up an account: the env file with the keys, a commented aurora.toml, then preflight.
+    #[command(
+        after_help = "On a terminal it asks for what the flags and the environment do not give \
+(the secret without echo); otherwise it takes them from --key-id or APCA_API_KEY_ID, \
+--secret-stdin or APCA_API_SECRET_KEY, --universe, --strategy and --weights. Paper by default: \
+APCA_API_BASE_URL and APCA_API_DATA_URL, when set, are written instead of Alpaca's hosts, under \
+the same paper guard as every job. The env file is created mode 0600. An existing file is \
+used as it is (a migrating operator's ~/.config/paper-trading.env) and never overwritten \
+without --force, which keeps it as NAME.bak-YYYYMMDDHHMMSS.\n\n\
+Exit: that of the preflight it runs (0 pass, 3 a check failed, 75 Alpaca unreachable); 2 bad \
+answers or an existing file in the way.\n\nExamples:\n  aurora init\n  \
+aurora --instance acct2 init\n  printf '%s\\n' \"$SECRET\" | aurora init --key-id PK... --secret-stdin \
+--universe SPY,TLT --strategy fixed --weights SPY=0.6,TLT=0.4"
+    )]
+    Init(InitArgs),
+
+    /// Show every configuration value in effect and where it came from; `paths`: the files used.
+    #[command(
+        after_help = "Sources: default, aurora.toml:LINE, env VAR, env file:LINE, flag --FLAG. \
+Secrets print as *** (the key ID's last four characters may show). The same validation as every \
+job: an invalid file exits 2 naming file, line and key.\n\nExamples:\n  aurora config\n  \
+aurora config --json | jq '.values[] | select(.source != \"default\")'\n  aurora config paths"
+    )]
+    Config(ConfigArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Where to put it:\n  bash        aurora completions bash > ~/.local/share/bash-completion/completions/aurora\n  \
+zsh         aurora completions zsh > ~/.zfunc/_aurora   (with fpath+=~/.zfunc before compinit in ~/.zshrc)\n  \
+fish        aurora completions fish > ~/.config/fish/completions/aurora.fish\n  \
+elvish      aurora completions elvish > ~/.config/elvish/lib/aurora.elv   (and `use aurora` in rc.elv)\n  \
+powershell  aurora completions powershell | Out-String | Invoke-Expression   (in $PROFILE)"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print the man page, or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  aurora man | man -l -\n  aurora man --dir ~/.local/share/man/man1 && man aurora"
+    )]
+    Man(ManArgs),
+
     /// Check everything that must hold before money moves; record today's verdict.
     #[command(
         after_help = "Exit: 0 all checks pass (or no session today), 3 a check failed, \
@@ -142,6 +191,67 @@ or the env file. Without one, it says so and exits 0.\n\nExample:\n  aurora aler
         after_help = "Example:\n  aurora sim serve --now 2026-11-30T14:00:00Z"
     )]
     Sim(SimCommand),
+}
+
+/// Arguments of `aurora init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The Alpaca API key ID (else APCA_API_KEY_ID, else asked on a terminal).
+    #[arg(long, value_name = "ID")]
+    pub key_id: Option<String>,
+
+    /// Read the API secret key from the first line of standard input.
+    #[arg(long)]
+    pub secret_stdin: bool,
+
+    /// Symbols to trade, comma-separated (default: SPY,QQQ,IWM,EFA,TLT,GLD; with --weights: theirs).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub universe: Option<Vec<String>>,
+
+    /// The strategy: trend or fixed (default: trend; with --weights: fixed).
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+
+    /// Target weights for fixed, comma-separated, e.g. SPY=0.6,TLT=0.4 (sum at most 1).
+    #[arg(long, value_delimiter = ',', value_name = "SYM=W,...")]
+    pub weights: Option<Vec<String>>,
+
+    /// Replace existing files, keeping each as NAME.bak-YYYYMMDDHHMMSS.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `aurora config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// `paths`: the files and directories in use instead of the values.
+    #[command(subcommand)]
+    pub what: Option<ConfigCommand>,
+}
+
+/// Subcommands of `aurora config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The env file, config file, state directory, database, reports directory and lock in use,
+    /// whether each exists, and its mode.
+    #[command(after_help = "Example:\n  aurora --instance acct2 config paths")]
+    Paths,
+}
+
+/// Arguments of `aurora completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Arguments of `aurora man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write aurora.1 and a page per command (aurora-status.1, …) here instead of printing aurora.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Subcommands of `aurora systemd`.

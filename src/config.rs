@@ -1,21 +1,30 @@
 //! Configuration: the env file (secrets, endpoints) plus `aurora.toml` (everything else),
 //! validated into one `Config`.
 
+mod effective;
 mod endpoint;
 mod env_file;
 mod error;
 mod file;
+pub mod keys;
+mod origin;
+mod paths;
 mod settings;
+pub mod template;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use reqwest::Url;
 
+pub use effective::{Entry, effective, mask_key_id, mask_url};
 pub use endpoint::{Api, EndpointKind, LiveOptIn, PaperGuardError, TradingMode};
-pub use env_file::{EnvFileState, MAX_ENV_FILE_BYTES};
+pub use env_file::{EnvFileState, MAX_ENV_FILE_BYTES, render_env_file};
 pub use error::ConfigError;
+pub use origin::{Origin, Sourced};
+pub use paths::{DEFAULT_ENV_FILE, Instance, Paths};
 pub use settings::{
-    AlpacaSettings, DataSettings, Feed, MAX_CONFIG_BYTES, OnViolation, OrderSettings,
+    AlpacaSettings, DataSettings, Feed, KeyLines, MAX_CONFIG_BYTES, OnViolation, OrderSettings,
     ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings, TimeInForce,
     UniverseSettings,
 };
@@ -27,15 +36,18 @@ pub const PAPER_URL: &str = "https://paper-api.alpaca.markets";
 /// Alpaca's market data host.
 pub const DATA_URL: &str = "https://data.alpaca.markets";
 
-/// Where configuration and state come from, before anything is read (flags or their env vars).
+/// Where configuration and state come from, before anything is read: flags or their
+/// environment variables, each with which of the two gave it.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     /// `--config` / `AURORA_CONFIG`.
-    pub config_file: Option<PathBuf>,
+    pub config_file: Option<Sourced<PathBuf>>,
     /// `--env-file` / `AURORA_ENV_FILE`.
-    pub env_file: Option<PathBuf>,
+    pub env_file: Option<Sourced<PathBuf>>,
     /// `--state-dir` / `AURORA_STATE_DIR`.
-    pub state_dir: Option<PathBuf>,
+    pub state_dir: Option<Sourced<PathBuf>>,
+    /// `--instance` / `AURORA_INSTANCE`: one account of several.
+    pub instance: Option<Sourced<Instance>>,
     /// `--live` was given.
     pub live_flag: bool,
 }
@@ -53,6 +65,22 @@ pub struct Config {
     pub alpaca: AlpacaAccess,
     /// The `aurora.toml` settings (or their defaults).
     pub settings: Settings,
+    /// `AURORA_ALERT_WEBHOOK` as found (not checked: only `aurora alert` uses it, and reads it
+    /// itself), for `aurora config`.
+    pub alert_webhook: Option<Secret>,
+    /// Where each value came from, for `aurora config`.
+    pub origins: Origins,
+}
+
+/// Where the loader found each value.
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    /// The files and directory in use, and what chose each.
+    pub paths: Paths,
+    /// Each variable that was set: the environment or a line of the env file.
+    pub vars: BTreeMap<&'static str, Origin>,
+    /// The line of each `aurora.toml` key written (the others have their defaults).
+    pub settings: KeyLines,
 }
 
 /// How to reach Alpaca.
@@ -70,84 +98,96 @@ pub struct AlpacaAccess {
     pub mode: TradingMode,
 }
 
+/// The variables Aurora reads from the environment or the env file.
+pub const VARIABLES: [&str; 7] = [
+    "APCA_API_KEY_ID",
+    "APCA_API_SECRET_KEY",
+    "APCA_API_BASE_URL",
+    "BROKER_ENDPOINT",
+    "APCA_API_DATA_URL",
+    "IS_PAPER_TRADING",
+    "AURORA_ALERT_WEBHOOK",
+];
+
+/// Variables from the process environment, else the env file, with where each was found.
+struct Vars<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file: &'a EnvFileState,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &'static str) -> Option<Sourced<String>> {
+        if let Some(v) = (self.env)(name) {
+            return Some(Sourced::new(v, Origin::Env(name)));
+        }
+        let v = self.file.get(name)?;
+        let line = self.file.line(name).unwrap_or(1);
+        Some(Sourced::new(v.to_owned(), Origin::EnvFile { line }))
+    }
+
+    fn value(&self, name: &'static str) -> Option<String> {
+        self.get(name).map(|s| s.value)
+    }
+}
+
 impl Config {
     /// Reads the env file and `aurora.toml` named by `sources`; `env` looks up process variables,
     /// which win over the env file.
     ///
     /// Errors are `ConfigError` (exit 2) or `PaperGuardError` (exit 3).
     pub fn load(sources: &Sources, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
-        let home = env("HOME").map(PathBuf::from);
-        let default_in_home = |rel: &str, flag: &'static str| {
-            home.as_ref()
-                .map(|h| h.join(rel))
-                .ok_or(ConfigError::NoHome { flag })
+        let paths = Paths::resolve(sources, env)?;
+        let env_file = env_file::read(&paths.env_file.value)?;
+        let vars = Vars {
+            env,
+            file: &env_file,
         };
-
-        let env_path = match &sources.env_file {
-            Some(p) => p.clone(),
-            None => default_in_home(".config/paper-trading.env", "env-file")?,
-        };
-        let env_file = env_file::read(&env_path)?;
-        let var = |name: &str| env(name).or_else(|| env_file.get(name).map(str::to_owned));
-
-        let (config_file, settings) = match &sources.config_file {
-            Some(p) => (Some(p.clone()), settings::read(p)?),
-            None => {
-                let p = default_in_home(".config/aurora/aurora.toml", "config")?;
-                if p.exists() {
-                    let s = settings::read(&p)?;
-                    (Some(p), s)
-                } else {
-                    (None, Settings::default())
-                }
-            }
-        };
-
-        let state_dir = state_dir(sources, env)?;
+        let (config_file, settings, lines) = load_settings(&paths)?;
 
         let required = |name: &'static str| {
-            let value = var(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-                ConfigError::MissingVar {
+            let found = vars
+                .get(name)
+                .filter(|v| !v.value.trim().is_empty())
+                .ok_or_else(|| ConfigError::MissingVar {
                     name,
                     env_file: env_file.describe(),
-                }
-            })?;
+                })?;
             // Checked here, where the line can be named, rather than when a header is built.
-            if value.chars().any(|c| c.is_control() || !c.is_ascii()) {
+            if found.value.chars().any(|c| c.is_control() || !c.is_ascii()) {
                 return Err(ConfigError::BadSecret {
                     name,
-                    origin: match env(name) {
-                        Some(_) => "from the environment".to_owned(),
-                        None => env_file
+                    origin: match found.origin {
+                        Origin::EnvFile { .. } => env_file
                             .location(name)
                             .unwrap_or_else(|| env_file.describe()),
+                        _ => "from the environment".to_owned(),
                     },
                 });
             }
-            Ok(Secret::new(value))
+            Ok(Secret::new(found.value))
         };
         let key_id = required("APCA_API_KEY_ID")?;
         let secret_key = required("APCA_API_SECRET_KEY")?;
 
-        let trading_url = trading_url(var("APCA_API_BASE_URL"), var("BROKER_ENDPOINT"))?;
-        let data_url = match var("APCA_API_DATA_URL") {
-            Some(v) => parse_url("APCA_API_DATA_URL", &v)?,
-            None => Url::parse(DATA_URL).expect("constant URL"),
-        };
-        let is_paper = match var("IS_PAPER_TRADING") {
-            Some(v) => Some(parse_bool("IS_PAPER_TRADING", &v)?),
-            None => None,
-        };
         let live = LiveOptIn {
             flag: sources.live_flag,
             env: env("AURORA_LIVE").is_some_and(|v| v.trim() == "1"),
         };
-        let mode = endpoint::guard(&trading_url, &data_url, is_paper, live)?;
+        let (trading_url, data_url, mode) = endpoints(&|name| vars.value(name), live)?;
+        let alert_webhook = vars.value("AURORA_ALERT_WEBHOOK").map(Secret::new);
+        let origins = Origins {
+            vars: VARIABLES
+                .into_iter()
+                .filter_map(|name| Some((name, vars.get(name)?.origin)))
+                .collect(),
+            settings: lines,
+            paths: paths.clone(),
+        };
 
         Ok(Config {
             config_file,
             env_file,
-            state_dir,
+            state_dir: paths.state_dir.value,
             alpaca: AlpacaAccess {
                 key_id,
                 secret_key,
@@ -156,6 +196,8 @@ impl Config {
                 mode,
             },
             settings,
+            alert_webhook,
+            origins,
         })
     }
 
@@ -171,26 +213,38 @@ impl Config {
 
     /// Where daily reports go.
     pub fn report_dir(&self) -> PathBuf {
-        self.settings
-            .report
-            .dir
-            .clone()
-            .unwrap_or_else(|| self.state_dir.join("reports"))
+        report_dir(&self.settings, &self.state_dir)
     }
 }
 
-/// The state directory `sources` name (`--state-dir` / `AURORA_STATE_DIR`, else
+/// Where daily reports go: `report.dir`, else `STATE_DIR/reports`.
+pub fn report_dir(settings: &Settings, state_dir: &std::path::Path) -> PathBuf {
+    settings
+        .report
+        .dir
+        .clone()
+        .unwrap_or_else(|| state_dir.join("reports"))
+}
+
+/// Reads and validates the `aurora.toml` `paths` name: the file read (none when an optional
+/// one is absent), its settings or the defaults, and the line of each key written.
+pub fn load_settings(paths: &Paths) -> Result<(Option<PathBuf>, Settings, KeyLines), ConfigError> {
+    let path = &paths.config_file.value;
+    if paths.config_required || path.exists() {
+        let (settings, lines) = settings::read(path)?;
+        Ok((Some(path.clone()), settings, lines))
+    } else {
+        Ok((None, Settings::default(), KeyLines::new()))
+    }
+}
+
+/// The state directory `sources` name (`--state-dir` / `AURORA_STATE_DIR`, the instance's, else
 /// `~/.local/share/aurora`), for commands that need no keys (`backup`).
 pub fn state_dir(
     sources: &Sources,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PathBuf, ConfigError> {
-    match &sources.state_dir {
-        Some(p) => Ok(p.clone()),
-        None => env("HOME")
-            .map(|h| PathBuf::from(h).join(".local/share/aurora"))
-            .ok_or(ConfigError::NoHome { flag: "state-dir" }),
-    }
+    Ok(Paths::resolve(sources, env)?.state_dir.value)
 }
 
 /// One variable from the environment or, failing that, the env file (permission-checked), for
@@ -198,18 +252,33 @@ pub fn state_dir(
 pub fn lookup(
     sources: &Sources,
     env: &dyn Fn(&str) -> Option<String>,
-    name: &str,
+    name: &'static str,
 ) -> Result<Option<String>, ConfigError> {
     if let Some(v) = env(name) {
         return Ok(Some(v));
     }
-    let path = match &sources.env_file {
-        Some(p) => p.clone(),
-        None => env("HOME")
-            .map(|h| PathBuf::from(h).join(".config/paper-trading.env"))
-            .ok_or(ConfigError::NoHome { flag: "env-file" })?,
-    };
+    let path = Paths::resolve(sources, env)?.env_file.value;
     Ok(env_file::read(&path)?.get(name).map(str::to_owned))
+}
+
+/// The trading and data URLs from their variables, checked, and the mode the paper guard
+/// allows (`PaperGuardError`, exit 3, when it refuses). `aurora init` checks what it is about
+/// to write with this too.
+pub fn endpoints(
+    var: &dyn Fn(&'static str) -> Option<String>,
+    live: LiveOptIn,
+) -> anyhow::Result<(Url, Url, TradingMode)> {
+    let trading_url = trading_url(var("APCA_API_BASE_URL"), var("BROKER_ENDPOINT"))?;
+    let data_url = match var("APCA_API_DATA_URL") {
+        Some(v) => parse_url("APCA_API_DATA_URL", &v)?,
+        None => Url::parse(DATA_URL).expect("constant URL"),
+    };
+    let is_paper = match var("IS_PAPER_TRADING") {
+        Some(v) => Some(parse_bool("IS_PAPER_TRADING", &v)?),
+        None => None,
+    };
+    let mode = endpoint::guard(&trading_url, &data_url, is_paper, live)?;
+    Ok((trading_url, data_url, mode))
 }
 
 /// A URL from a variable, checked.

@@ -7,6 +7,7 @@ pub mod alpaca;
 pub mod app;
 pub mod atomic_file;
 pub mod cli;
+pub mod cli_docs;
 pub mod config;
 pub mod exit;
 pub mod history;

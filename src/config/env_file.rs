@@ -49,6 +49,11 @@ impl EnvFileState {
         self.vars.get(name).map(String::as_str)
     }
 
+    /// The line a variable from the file was set on.
+    pub fn line(&self, name: &str) -> Option<usize> {
+        self.lines.get(name).copied()
+    }
+
     /// Where a variable from the file was set (`PATH:LINE`), for messages that must not show it.
     pub fn location(&self, name: &str) -> Option<String> {
         let line = self.lines.get(name)?;
@@ -108,6 +113,31 @@ pub fn read(path: &Path) -> Result<EnvFileState, ConfigError> {
         vars,
         lines,
     })
+}
+
+/// An env file's text: `comment` lines (each behind `# `), then `NAME='value'` lines, which
+/// this reader, dotenvy and a shell's `source` all read the same way (single quotes: no
+/// escapes, no `$` expansion). A value that cannot be written so is refused, by name only.
+pub fn render_env_file(comment: &[&str], vars: &[(&str, &str)]) -> Result<String, String> {
+    let mut out = String::new();
+    for line in comment {
+        out.push_str(if line.is_empty() { "#" } else { "# " });
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (name, value) in vars {
+        if value.is_empty()
+            || value
+                .chars()
+                .any(|c| c == '\'' || c.is_control() || !c.is_ascii())
+        {
+            return Err(format!(
+                "{name} must be printable ASCII text without a single quote"
+            ));
+        }
+        out.push_str(&format!("{name}='{value}'\n"));
+    }
+    Ok(out)
 }
 
 type Vars = BTreeMap<String, String>;
@@ -177,6 +207,27 @@ fn error_kind(err: &dotenvy::Error) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn rendered_files_read_back_exactly() {
+        let vars = [
+            ("APCA_API_KEY_ID", "PKTEST1234"),
+            ("APCA_API_SECRET_KEY", "a$b\\c\"d e#f"),
+            ("APCA_API_BASE_URL", "https://paper-api.alpaca.markets"),
+        ];
+        let text = render_env_file(&["keys", "", "private"], &vars).unwrap();
+        assert!(text.starts_with("# keys\n#\n# private\n"), "{text}");
+        let (read, lines) = parse(text.as_bytes()).unwrap();
+        for (i, (name, value)) in vars.iter().enumerate() {
+            assert_eq!(read.get(*name).map(String::as_str), Some(*value), "{name}");
+            assert_eq!(lines.get(*name), Some(&(4 + i)), "{name}");
+        }
+        for bad in ["it's", "", "tab\there", "é"] {
+            let e = render_env_file(&[], &[("APCA_API_SECRET_KEY", bad)]).unwrap_err();
+            assert!(e.starts_with("APCA_API_SECRET_KEY "), "{e}");
+            assert!(bad.is_empty() || !e.contains(bad), "{e}");
+        }
+    }
 
     #[test]
     fn bom_is_accepted_and_lines_are_known() {

@@ -291,8 +291,12 @@ impl Default for StoreSettings {
 /// The largest `aurora.toml` Aurora reads.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// Reads and validates `aurora.toml`.
-pub fn read(path: &Path) -> Result<Settings, ConfigError> {
+/// The line each key of `aurora.toml` is written on: sections (`risk`) and their keys
+/// (`risk.max_orders_per_day`). A key that is not written has its default.
+pub type KeyLines = BTreeMap<String, usize>;
+
+/// Reads and validates `aurora.toml`, noting the line of every key written.
+pub fn read(path: &Path) -> Result<(Settings, KeyLines), ConfigError> {
     let bytes = match file::open(path)? {
         Some(opened) => opened.read_capped(path, MAX_CONFIG_BYTES)?,
         None => {
@@ -307,7 +311,7 @@ pub fn read(path: &Path) -> Result<Settings, ConfigError> {
 
 /// Parses and validates the bytes of `aurora.toml` read from `path`. Every error names the
 /// file, a line and a key.
-fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Settings, ConfigError> {
+pub(super) fn from_bytes(path: &Path, bytes: &[u8]) -> Result<(Settings, KeyLines), ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = file::line_of(bytes, e.valid_up_to());
         ConfigError::Toml {
@@ -323,15 +327,16 @@ fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Settings, ConfigError> {
         key,
         message,
     })?;
+    let lines = written_lines(text);
     settings
         .validate()
         .map_err(|(key, message)| ConfigError::Invalid {
             path: path.to_owned(),
-            line: key_line(text, key),
+            line: key_line(&lines, key),
             key: key.to_owned(),
             message,
         })?;
-    Ok(settings)
+    Ok((settings, lines))
 }
 
 /// Parses TOML text; an error is (line, dotted key, message).
@@ -382,7 +387,8 @@ fn repeated_symbol(text: &str) -> Option<(usize, String)> {
 }
 
 /// The dotted key written on `line`: the nearest table header above it plus the text before
-/// `=` (the header itself on a header line). Only for messages, so it stays lexical.
+/// `=` (the header itself on a header line). Only for messages about text that does not
+/// parse, so it stays lexical.
 fn key_at(text: &str, line: usize) -> String {
     let header = |l: &str| {
         let l = l.trim();
@@ -408,28 +414,63 @@ fn key_at(text: &str, line: usize) -> String {
     }
 }
 
-/// The line where a dotted key (or, failing that, its nearest written parent) is set in a
-/// document that parses; 1 when none of it is written.
-fn key_line(text: &str, key: &str) -> usize {
+/// The line of every section and key written in a document that parses, from toml_edit's
+/// spans (keys deeper than `section.key`, such as a weight's symbol, belong to their key).
+fn written_lines(text: &str) -> KeyLines {
+    let mut lines = KeyLines::new();
     let Ok(doc) = toml_edit::ImDocument::parse(text) else {
-        return 1;
+        return lines;
     };
-    let mut table: &dyn toml_edit::TableLike = doc.as_table();
-    let mut found = None;
-    for part in key.split('.') {
-        let Some((k, item)) = table.get_key_value(part) else {
-            break;
+    let line_of = |key: &toml_edit::Key, item: &toml_edit::Item| {
+        key.span()
+            .or(item.span())
+            .map(|span| file::line_of(text.as_bytes(), span.start))
+    };
+    let top = doc.as_table();
+    for (name, _) in top.iter() {
+        let Some((key, item)) = top.get_key_value(name) else {
+            continue;
         };
-        found = k.span().or(item.span()).or(found);
-        match item.as_table_like() {
-            Some(t) => table = t,
-            None => break,
+        if let Some(line) = line_of(key, item) {
+            lines.insert(name.to_owned(), line);
+        }
+        let Some(table) = item.as_table_like() else {
+            continue;
+        };
+        for (name2, _) in table.iter() {
+            if let Some((key2, item2)) = table.get_key_value(name2)
+                && let Some(line) = line_of(key2, item2)
+            {
+                lines.insert(format!("{name}.{name2}"), line);
+            }
         }
     }
-    found.map_or(1, |span| file::line_of(text.as_bytes(), span.start))
+    lines
+}
+
+/// The line where a dotted key (or, failing that, its nearest written parent) is set; 1 when
+/// none of it is written.
+fn key_line(lines: &KeyLines, key: &str) -> usize {
+    let mut key = key;
+    loop {
+        if let Some(line) = lines.get(key) {
+            return *line;
+        }
+        match key.rsplit_once('.') {
+            Some((parent, _)) => key = parent,
+            None => return 1,
+        }
+    }
 }
 
 impl Settings {
+    /// The same checks as loading, for settings built in code (`aurora init`'s answers): an
+    /// error is `key: message`.
+    pub fn check(&self) -> Result<(), String> {
+        self.validate()
+            .map_err(|(key, message)| format!("{key}: {message}"))
+    }
+
     /// Range checks the types cannot express; an error is (key, message).
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let fraction = |key, v: Decimal| {
@@ -652,7 +693,7 @@ mod tests {
     }
 
     fn load(text: &str) -> Result<Settings, ConfigError> {
-        from_bytes(Path::new("/etc/aurora.toml"), text.as_bytes())
+        from_bytes(Path::new("/etc/aurora.toml"), text.as_bytes()).map(|(s, _)| s)
     }
 
     #[test]
@@ -810,12 +851,12 @@ mod tests {
         /// Arbitrary bytes never panic the loader: a config or an error naming a line in the file.
         #[test]
         fn arbitrary_bytes_load_or_name_a_line(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            check_outcome(&bytes, from_bytes(Path::new("a.toml"), &bytes));
+            check_outcome(&bytes, from_bytes(Path::new("a.toml"), &bytes).map(|(s, _)| s));
         }
 
         #[test]
         fn toml_like_text_loads_or_names_a_line(text in toml_like()) {
-            check_outcome(text.as_bytes(), from_bytes(Path::new("a.toml"), text.as_bytes()));
+            check_outcome(text.as_bytes(), from_bytes(Path::new("a.toml"), text.as_bytes()).map(|(s, _)| s));
         }
     }
 

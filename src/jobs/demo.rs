@@ -12,7 +12,7 @@ use super::eod::{EodReport, EodRequest};
 use super::fetch::FetchRequest;
 use super::trade::TradeRequest;
 use super::{Job, Report, run as run_job};
-use crate::config::{AlpacaAccess, Config, EnvFileState, Settings, TradingMode};
+use crate::config::{AlpacaAccess, Config, EnvFileState, Origins, Settings, TradingMode};
 use crate::exit::Exit;
 use crate::progress::ProgressMode;
 use crate::sim::{self, Sim, SimOptions};
@@ -153,6 +153,8 @@ pub async fn run(request: &DemoRequest, mut step: impl FnMut(&str)) -> anyhow::R
             mode: TradingMode::Paper,
         },
         settings: settings(),
+        alert_webhook: None,
+        origins: Origins::default(),
     };
     step(&format!(
         "fake Alpaca at {} · state in {}",

@@ -2,9 +2,12 @@
 
 pub mod alert;
 pub mod backup;
+pub mod config_show;
 pub mod demo;
 pub mod eod;
 pub mod fetch;
+mod files;
+pub mod init;
 pub mod performance;
 pub mod preflight;
 pub mod report;

@@ -10,6 +10,7 @@ mod eod;
 mod fetch;
 mod history;
 mod hostile;
+mod init;
 mod lock;
 mod paper_guard;
 mod preflight;

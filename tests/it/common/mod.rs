@@ -129,6 +129,7 @@ pub fn set_mode(path: &Path, mode: u32) {
 #[must_use = "a Run does nothing until `.run()`"]
 pub struct Run {
     cmd: Command,
+    input: Option<String>,
 }
 
 impl Run {
@@ -142,7 +143,7 @@ impl Run {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .current_dir(home)
             .stdin(Stdio::null());
-        Run { cmd }
+        Run { cmd, input: None }
     }
 
     /// Adds arguments.
@@ -183,11 +184,37 @@ impl Run {
         self
     }
 
+    /// Feeds `text` on standard input (a pipe, not a terminal).
+    pub fn input(mut self, text: &str) -> Run {
+        self.input = Some(text.to_owned());
+        self
+    }
+
     /// Runs to completion; the caller checks the exit code or output.
     #[must_use = "check the exit code or output of a finished run"]
     pub fn run(mut self) -> Done {
-        let out = self.cmd.output().expect("aurora runs");
-        Done::from(out)
+        let Some(input) = self.input.take() else {
+            return Done::from(self.cmd.output().expect("aurora runs"));
+        };
+        let mut child = self
+            .cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("aurora starts");
+        {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            // A process that exits before reading closes the pipe; its exit code tells why.
+            let _ = stdin.write_all(input.as_bytes());
+        }
+        Done::from(child.wait_with_output().expect("aurora runs"))
+    }
+
+    /// The command itself, to start another way (under a pseudo-terminal).
+    pub fn into_command(self) -> Command {
+        self.cmd
     }
 
     /// Starts without waiting.
