@@ -5,6 +5,7 @@
 #    The venv is reused while the requirements file is unchanged.
 #  - systemd-analyze: the unit and timer tests (no running systemd manager is needed); installed
 #    only when missing and running as root, else one line says what to install.
+#  - groff: the man page tests render every page with warnings on; the same rule.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +58,15 @@ if ! command -v systemd-analyze >/dev/null; then
         apt-get update -qq && apt-get install -y -qq systemd >/dev/null
     else
         say "systemd-analyze not found: install systemd (Debian: sudo apt-get install systemd)"
+        exit 1
+    fi
+fi
+
+if ! command -v groff >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq groff-base >/dev/null
+    else
+        say "groff not found: install groff-base (Debian: sudo apt-get install groff-base)"
         exit 1
     fi
 fi

@@ -69,8 +69,8 @@ used as it is (a migrating operator's ~/.config/paper-trading.env) and never ove
 without --force, which keeps it as NAME.bak-YYYYMMDDHHMMSS.\n\n\
 Exit: that of the preflight it runs (0 pass, 3 a check failed, 75 Alpaca unreachable); 2 bad \
 answers or an existing file in the way.\n\nExamples:\n  aurora init\n  \
-aurora --instance acct2 init\n  printf '%s\\n' \"$SECRET\" | aurora init --key-id PK... --secret-stdin \
---universe SPY,TLT --strategy fixed --weights SPY=0.6,TLT=0.4"
+aurora --instance acct2 init\n  printf '%s\\n' \"$SECRET\" | aurora init --key-id PK... --secret-stdin \\\n      \
+--universe SPY,TLT --weights SPY=0.6,TLT=0.4"
     )]
     Init(InitArgs),
 
@@ -82,22 +82,6 @@ job: an invalid file exits 2 naming file, line and key.\n\nExamples:\n  aurora c
 aurora config --json | jq '.values[] | select(.source != \"default\")'\n  aurora config paths"
     )]
     Config(ConfigArgs),
-
-    /// Print a shell completion script.
-    #[command(
-        after_help = "Where to put it:\n  bash        aurora completions bash > ~/.local/share/bash-completion/completions/aurora\n  \
-zsh         aurora completions zsh > ~/.zfunc/_aurora   (with fpath+=~/.zfunc before compinit in ~/.zshrc)\n  \
-fish        aurora completions fish > ~/.config/fish/completions/aurora.fish\n  \
-elvish      aurora completions elvish > ~/.config/elvish/lib/aurora.elv   (and `use aurora` in rc.elv)\n  \
-powershell  aurora completions powershell | Out-String | Invoke-Expression   (in $PROFILE)"
-    )]
-    Completions(CompletionsArgs),
-
-    /// Print the man page, or write one page per command into a directory.
-    #[command(
-        after_help = "Examples:\n  aurora man | man -l -\n  aurora man --dir ~/.local/share/man/man1 && man aurora"
-    )]
-    Man(ManArgs),
 
     /// Check everything that must hold before money moves; record today's verdict.
     #[command(
@@ -191,6 +175,25 @@ or the env file. Without one, it says so and exits 0.\n\nExample:\n  aurora aler
         after_help = "Example:\n  aurora sim serve --now 2026-11-30T14:00:00Z"
     )]
     Sim(SimCommand),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples, with where each shell looks for the script:\n  \
+bash        aurora completions bash > ~/.local/share/bash-completion/completions/aurora\n  \
+zsh         aurora completions zsh > ~/.zfunc/_aurora\n              \
+(and fpath+=~/.zfunc before compinit in ~/.zshrc)\n  \
+fish        aurora completions fish > ~/.config/fish/completions/aurora.fish\n  \
+elvish      aurora completions elvish > ~/.config/elvish/lib/aurora.elv\n              \
+(and `use aurora` in ~/.config/elvish/rc.elv)\n  \
+powershell  in $PROFILE: aurora completions powershell | Out-String | Invoke-Expression"
+    )]
+    Completions(CompletionsArgs),
+
+    /// Print the man page, or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  aurora man | man -l -\n  aurora man --dir ~/.local/share/man/man1 && man aurora"
+    )]
+    Man(ManArgs),
 }
 
 /// Arguments of `aurora init`.

@@ -660,6 +660,25 @@ mod tests {
     }
 
     #[test]
+    fn the_line_of_every_written_key_is_known() {
+        let text = "alpaca.max_attempts = 3\n# note\n[risk]\nmax_orders_per_day = 5\n\n[strategy]\nname = \"fixed\"\nweights = { SPY = 0.5 }\n";
+        let (_, lines) = from_bytes(Path::new("a.toml"), text.as_bytes()).unwrap();
+        let expected: KeyLines = [
+            ("alpaca", 1),
+            ("alpaca.max_attempts", 1),
+            ("risk", 3),
+            ("risk.max_orders_per_day", 4),
+            ("strategy", 6),
+            ("strategy.name", 7),
+            ("strategy.weights", 8),
+        ]
+        .into_iter()
+        .map(|(k, l)| (k.to_owned(), l))
+        .collect();
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
     fn floats_are_read_exactly() {
         let s = parse("[risk]\nmax_daily_loss = 0.03\nmax_order_notional = 1000\n").unwrap();
         assert_eq!(s.risk.max_daily_loss.to_string(), "0.03");

@@ -112,7 +112,7 @@ pub fn write(
     };
     let toml_text = match keep_toml {
         true => None,
-        false => Some(toml_text(&request, ask.as_deref_mut(), toml_path)?),
+        false => Some(toml_text(&request, ask, toml_path)?),
     };
 
     let stamp = Utc::now().format("%Y%m%d%H%M%S").to_string();
@@ -255,7 +255,7 @@ fn toml_text(
         )?),
         (None, _) => None,
     };
-    let universe = match (&request.universe, ask.as_deref_mut()) {
+    let universe = match (&request.universe, ask) {
         (Some(u), _) => Some(parse_universe(u).map_err(|e| usage(format!("--universe: {e}")))?),
         (None, Some(a)) => {
             let default = match &weights {

@@ -111,6 +111,11 @@ fn every_command_has_help_with_an_example_and_version_works() {
     let w = World::at(MONDAY_0730_CT);
     for args in [
         &["--help"][..],
+        &["init", "--help"],
+        &["config", "--help"],
+        &["config", "paths", "--help"],
+        &["completions", "--help"],
+        &["man", "--help"],
         &["preflight", "--help"],
         &["status", "--help"],
         &["fetch", "--help"],
