@@ -17,12 +17,12 @@ use std::path::PathBuf;
 
 use reqwest::Url;
 
-pub use effective::{Entry, effective, mask_key_id, mask_url};
+pub use effective::{Entry, effective};
 pub use endpoint::{Api, EndpointKind, LiveOptIn, PaperGuardError, TradingMode};
 pub use env_file::{EnvFileState, MAX_ENV_FILE_BYTES, render_env_file};
 pub use error::ConfigError;
 pub use origin::{Origin, Sourced};
-pub use paths::{DEFAULT_ENV_FILE, Instance, Paths};
+pub use paths::{Instance, Paths};
 pub use settings::{
     AlpacaSettings, DataSettings, Feed, KeyLines, MAX_CONFIG_BYTES, OnViolation, OrderSettings,
     ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings, TimeInForce,
@@ -99,7 +99,7 @@ pub struct AlpacaAccess {
 }
 
 /// The variables Aurora reads from the environment or the env file.
-pub const VARIABLES: [&str; 7] = [
+const VARIABLES: [&str; 7] = [
     "APCA_API_KEY_ID",
     "APCA_API_SECRET_KEY",
     "APCA_API_BASE_URL",

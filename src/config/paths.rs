@@ -115,6 +115,17 @@ impl Paths {
     }
 }
 
+impl Paths {
+    /// A line of the `aurora.toml` in use, as a source (labelled with the file's name).
+    pub fn config_line(&self, line: usize) -> Origin {
+        let file = self.config_file.value.file_name().map_or_else(
+            || "aurora.toml".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Origin::ConfigFile { file, line }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -205,7 +205,7 @@ impl Report for PathsReport {
         rows.extend(self.paths.iter().map(|p| {
             vec![
                 p.name.to_owned(),
-                display(&p.path),
+                p.path.display().to_string(),
                 if p.exists { "yes" } else { "no" }.to_owned(),
                 p.mode
                     .map_or_else(|| "-".to_owned(), |m| format!("{m:04o}")),
@@ -215,8 +215,4 @@ impl Report for PathsReport {
         out.push_str(&table::table(&rows, &[table::Align::Left; 5]));
         out
     }
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -106,13 +106,15 @@ pub fn write(
     if keep_env && let Some(a) = ask.as_deref_mut() {
         a.say(&format!("Using your existing {}.", env_path.display()));
     }
-    let env_text = match keep_env {
-        true => None,
-        false => Some(env_text(&request, ask.as_deref_mut())?),
+    let env_text = if keep_env {
+        None
+    } else {
+        Some(env_text(&request, ask.as_deref_mut())?)
     };
-    let toml_text = match keep_toml {
-        true => None,
-        false => Some(toml_text(&request, ask, toml_path)?),
+    let toml_text = if keep_toml {
+        None
+    } else {
+        Some(toml_text(&request, ask, toml_path)?)
     };
 
     let stamp = Utc::now().format("%Y%m%d%H%M%S").to_string();
@@ -120,8 +122,9 @@ pub fn write(
         let action = match text {
             None => FileAction::Kept,
             Some(text) => {
+                // Without --force, a file that appeared meanwhile is an error, not replaced.
                 let backup = files::backup_path(path, &stamp);
-                files::write_private(path, &text, Some(&backup))?
+                files::write_private(path, &text, request.force.then_some(backup.as_path()))?
             }
         };
         let mode = std::fs::metadata(path)
