@@ -230,6 +230,23 @@ fn without_a_terminal_missing_answers_are_named_and_nothing_is_written() {
 }
 
 #[test]
+fn a_failing_preflight_names_the_check_and_its_fix() {
+    let w = World::at(MONDAY_0730_CT);
+    fresh(&w, &["init", "--key-id", DEFAULT_KEY, "--secret-stdin"])
+        .input("not-the-secret\n")
+        .run()
+        .code(3)
+        .stdout_has("Verdict: FAIL")
+        .stdout_has("Fix this, then run `aurora preflight`:")
+        .stdout_has(&format!(
+            "❌ credentials: correct APCA_API_KEY_ID and APCA_API_SECRET_KEY in {}",
+            w.env_file().display()
+        ));
+    // The files stay: fixing the keys is editing one line, or init --force.
+    assert_eq!(mode(&w.env_file()), 0o600);
+}
+
+#[test]
 fn an_instance_gets_its_own_files() {
     let w = World::at(MONDAY_0730_CT);
     init(&w, &["--instance", "acct2"])
