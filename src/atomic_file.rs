@@ -11,9 +11,28 @@ pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_with(path, |f| f.write_all(contents))
 }
 
+/// Writes `contents` to `path`, which must not exist: the file is complete (and 0600) the
+/// moment it appears, and one that appeared meanwhile is never overwritten (`AlreadyExists`).
+pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Replaces `path` with what `fill` writes into a new file in the same directory (created
 /// 0600); on any error the temporary file is removed and `path` is left as it was.
 pub fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+    let mut tmp = temp_beside(path)?;
+    fill(tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A new temporary file (0600) in `path`'s directory, so a rename cannot cross a file system.
+fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -25,15 +44,10 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(&name);
     prefix.push(".");
-    // Same directory, so the rename cannot cross a file system.
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .tempfile_in(dir)?;
-    fill(tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+        .tempfile_in(dir)
 }
 
 #[cfg(test)]
@@ -75,6 +89,20 @@ mod tests {
             b"yesterday's complete report"
         );
         assert_eq!(entries(dir.path()), ["2026-11-30.md"]);
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.env");
+        write_new(&path, b"one").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let err = write_new(&path, b"two").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+        assert_eq!(entries(dir.path()), ["keys.env"]);
     }
 
     #[test]

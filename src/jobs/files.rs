@@ -1,12 +1,13 @@
-//! Writing a private file that must never clobber what is there: created whole under a
-//! temporary name, mode 0600 from creation, then linked into place.
+//! Writing a private file that must never clobber what is there unasked, and keeps what it
+//! replaces as `NAME.bak-STAMP`.
 
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::Serialize;
+
+use crate::atomic_file;
 
 /// What became of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,72 +31,37 @@ pub fn backup_path(path: &Path, stamp: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `text` to `path`, creating its directory (0700) if needed. The file is created with
-/// mode 0600 under a temporary name, filled and synced, then linked into place, so `path`
-/// never holds a partial file or wider permissions. An existing file is an error unless
+/// Writes `text` to `path`, creating its directory (0700) if needed. The file is complete and
+/// mode 0600 the moment it appears (`atomic_file`). An existing file is an error unless
 /// `replace_as` names where to keep it (`NAME.bak-STAMP`): then the old file is linked there
-/// and the new one renamed over it in one step.
+/// first, so `path` is never missing, and the new one replaces it in one rename.
 pub fn write_private(
     path: &Path,
     text: &str,
     replace_as: Option<&Path>,
 ) -> anyhow::Result<FileAction> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = path.file_name().context("a file path has a name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = write_new(&tmp, text).and_then(|()| link_into_place(&tmp, path, replace_as));
-    // Gone after a rename; left over after a failed or linked write.
-    let _ = std::fs::remove_file(&tmp);
-    result
-}
-
-fn write_new(tmp: &Path, text: &str) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))
-}
-
-fn link_into_place(
-    tmp: &Path,
-    path: &Path,
-    replace_as: Option<&Path>,
-) -> anyhow::Result<FileAction> {
-    let exists = path.symlink_metadata().is_ok();
-    match (exists, replace_as) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let cannot_write = || format!("cannot write {}", path.display());
+    match (path.symlink_metadata().is_ok(), replace_as) {
         (true, Some(backup)) => {
-            // A link, not a rename: `path` stays in place until the new file replaces it.
+            // Fails if the backup exists: an older backup is never overwritten either.
             std::fs::hard_link(path, backup).with_context(|| {
                 format!("cannot keep {} as {}", path.display(), backup.display())
             })?;
-            std::fs::rename(tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            atomic_file::write(path, text.as_bytes()).with_context(cannot_write)?;
             Ok(FileAction::Replaced {
                 backup: backup.to_owned(),
             })
         }
         (true, None) => anyhow::bail!("{} exists; it was left as it is", path.display()),
         (false, _) => {
-            // Fails if the file appeared meanwhile: nothing is ever overwritten unasked.
-            std::fs::hard_link(tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            atomic_file::write_new(path, text.as_bytes()).with_context(cannot_write)?;
             Ok(FileAction::Created)
         }
     }
