@@ -117,6 +117,14 @@ pub const KEYS: &[KeyDoc] = &[
         "Where daily reports go; empty: STATE_DIR/reports.",
     ),
     key(
+        "report.benchmark",
+        "The symbol performance is compared with in reports; \"\" for none.",
+    ),
+    decimal(
+        "report.risk_free_rate",
+        "Yearly risk-free rate (a fraction) for Sharpe and Sortino.",
+    ),
+    key(
         "alpaca.connect_timeout_secs",
         "TCP connect timeout, seconds (1 to 300).",
     ),
