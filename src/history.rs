@@ -98,6 +98,34 @@ fn symbol_jumps<'a>(
         .filter(move |j| j.to.date >= window_start && j.size().abs() > max_move)
 }
 
+/// Whether the broker's current series shows `last` (a symbol's last stored close) within
+/// [`CORRECTION_TOLERANCE`]. The last close sizes orders before the open: a split or a dividend
+/// adjustment overnight changes Alpaca's series (and a held position's quantity) without adding
+/// a bar, so a store that is merely up to date may still be on the old scale.
+fn last_close_confirmed(last: &Close, broker: Option<&BTreeMap<SessionDate, Money>>) -> bool {
+    broker
+        .and_then(|b| b.get(&last.date))
+        .is_some_and(|now| same_close(last.price, *now))
+}
+
+/// The symbols whose last stored close the broker's current series (`broker`, which must hold
+/// each symbol's last stored session) no longer shows: their stored history is to be refetched
+/// whole before it is planned from.
+pub fn moved_last_closes(
+    history: &History,
+    broker: &BTreeMap<Symbol, BTreeMap<SessionDate, Money>>,
+) -> Vec<Symbol> {
+    history
+        .iter()
+        .filter(|(symbol, closes)| {
+            closes
+                .last()
+                .is_some_and(|last| !last_close_confirmed(last, broker.get(*symbol)))
+        })
+        .map(|(symbol, _)| symbol.clone())
+        .collect()
+}
+
 /// What the check knows besides the stored closes.
 #[derive(Clone, Debug)]
 pub struct Facts<'a> {
@@ -105,15 +133,15 @@ pub struct Facts<'a> {
     pub window: &'a [SessionDate],
     /// `risk.max_price_move`.
     pub max_move: Decimal,
-    /// The broker's current closes (in the configured feed and adjustment) for the sessions of
-    /// each [`Jump`], by symbol.
+    /// The broker's current closes (in the configured feed and adjustment) for each symbol's last
+    /// stored session and the sessions of each [`Jump`], by symbol.
     pub broker: &'a BTreeMap<Symbol, BTreeMap<SessionDate, Money>>,
 }
 
 /// The symbols whose stored history is not fit to plan from, each with its reason: the last
 /// bar is not the previous session's (`history_stale`), a session of the window is missing
-/// (`history_gap`), or a move beyond `max_move` is not in the broker's current series
-/// (`history_inconsistent`: a split or a correction the store has not caught up with). A
+/// (`history_gap`), or the last close or a move beyond `max_move` is not in the broker's current
+/// series (`history_inconsistent`: a split or a correction the store has not caught up with). A
 /// symbol with no stored closes is left to the strategy (too little history).
 pub fn check(history: &History, facts: &Facts<'_>) -> Vec<Skipped> {
     let (Some(&window_start), Some(&previous)) = (facts.window.first(), facts.window.last()) else {
@@ -151,6 +179,21 @@ pub fn check(history: &History, facts: &Facts<'_>) -> Vec<Skipped> {
             continue;
         }
         let broker = facts.broker.get(symbol);
+        if !last_close_confirmed(last, broker) {
+            let now = broker
+                .and_then(|b| b.get(&last.date))
+                .map_or("no bar".to_owned(), ToString::to_string);
+            out.push(skip(
+                SkipReason::HistoryInconsistent,
+                format!(
+                    "the last stored close {} on {} is {now} in Alpaca's current series (a split \
+                     or correction since the last fetch); `aurora fetch --full --symbols {symbol}` \
+                     refetches it",
+                    last.price, last.date
+                ),
+            ));
+            continue;
+        }
         let mut unconfirmed =
             symbol_jumps(symbol, closes, window_start, facts.max_move).filter(|j| {
                 let now = |c: &Close| broker.and_then(|b| b.get(&c.date)).copied();
@@ -276,7 +319,11 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].to.date.to_string(), "2026-11-23");
         // Alpaca's adjusted series today: 51.5 → 52, no jump.
-        let b = broker(&[("2026-11-20", "51.5"), ("2026-11-23", "52")]);
+        let b = broker(&[
+            ("2026-11-20", "51.5"),
+            ("2026-11-23", "52"),
+            ("2026-11-27", "53"),
+        ]);
         let facts = Facts {
             window: &window,
             max_move: Decimal::new(25, 2),
@@ -297,7 +344,11 @@ mod tests {
     fn a_jump_the_broker_confirms_is_real() {
         let h = spy(&["100", "101", "102", "101", "103", "52", "52.5", "52", "53"]);
         let window = sessions();
-        let b = broker(&[("2026-11-20", "103"), ("2026-11-23", "52.02")]);
+        let b = broker(&[
+            ("2026-11-20", "103"),
+            ("2026-11-23", "52.02"),
+            ("2026-11-27", "53"),
+        ]);
         let facts = Facts {
             window: &window,
             max_move: Decimal::new(25, 2),
@@ -330,13 +381,62 @@ mod tests {
     }
 
     #[test]
-    fn stale_and_gappy_histories_are_named() {
+    fn a_last_close_the_broker_no_longer_shows_is_inconsistent() {
+        // A 2:1 split went ex overnight: Alpaca's series halved, nothing new was stored.
+        let h = spy(&STEADY);
         let window = sessions();
-        let none = BTreeMap::new();
+        let halved = broker(&[("2026-11-27", "53")]);
+        assert_eq!(moved_last_closes(&h, &halved), [sym("SPY")]);
         let facts = Facts {
             window: &window,
             max_move: Decimal::new(25, 2),
-            broker: &none,
+            broker: &halved,
+        };
+        let skipped = check(&h, &facts);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(
+            skipped[0].to_string(),
+            "SPY: history_inconsistent: the last stored close $106.00 on 2026-11-27 is $53.00 in \
+             Alpaca's current series (a split or correction since the last fetch); `aurora fetch \
+             --full --symbols SPY` refetches it; left alone"
+        );
+        // Within the tolerance it is the same bar; no bar at all is not confirmed.
+        let same = broker(&[("2026-11-27", "106.1")]);
+        assert!(moved_last_closes(&h, &same).is_empty());
+        assert!(
+            check(
+                &h,
+                &Facts {
+                    broker: &same,
+                    ..facts.clone()
+                }
+            )
+            .is_empty()
+        );
+        let none = BTreeMap::new();
+        assert_eq!(moved_last_closes(&h, &none), [sym("SPY")]);
+        assert_eq!(
+            check(
+                &h,
+                &Facts {
+                    broker: &none,
+                    ..facts
+                }
+            )
+            .len(),
+            1,
+            "not confirmed"
+        );
+    }
+
+    #[test]
+    fn stale_and_gappy_histories_are_named() {
+        let window = sessions();
+        let last = broker(&[("2026-11-27", "106")]);
+        let facts = Facts {
+            window: &window,
+            max_move: Decimal::new(25, 2),
+            broker: &last,
         };
         assert!(check(&spy(&STEADY), &facts).is_empty());
         // The last session is missing.

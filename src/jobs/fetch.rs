@@ -14,6 +14,7 @@ use tracing::{info, warn};
 
 pub use gaps::stored_gaps;
 pub use validate::SkippedBar;
+pub use window::batches;
 
 use super::{JobContext, Report};
 use crate::alpaca::BarsQuery;

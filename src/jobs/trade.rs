@@ -152,8 +152,14 @@ fn make_plan(
         max_order: settings.risk.max_order_notional,
     });
     // Every symbol left alone is named in the plan, first.
-    plan.notes
-        .splice(0..0, targets.skipped.iter().map(ToString::to_string));
+    plan.notes.splice(
+        0..0,
+        facts
+            .history_refetched
+            .iter()
+            .cloned()
+            .chain(targets.skipped.iter().map(ToString::to_string)),
+    );
     info!(session = %session, orders = plan.orders.len(), hash = %plan.hash, "planned");
     Ok(plan)
 }

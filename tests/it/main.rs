@@ -3,6 +3,7 @@
 
 mod common;
 
+mod adversary;
 mod any_date;
 mod client_retries;
 mod config;

@@ -19,8 +19,8 @@ use crate::plan::prices::{self, ReferencePrices};
 use crate::plan::resize::BuyFunds;
 use crate::plan::risk::AssetState;
 use crate::plan::{Book, Plan, Side};
-use crate::strategy::{Close, History, Skipped};
-use crate::types::{Money, SessionDate, Symbol};
+use crate::strategy::{History, Skipped};
+use crate::types::{Money, Symbol};
 
 /// Everything one plan and its risk checks are made from.
 pub struct Facts {
@@ -32,6 +32,8 @@ pub struct Facts {
     pub history: History,
     /// Universe symbols whose stored history failed its check, and why.
     pub history_skipped: Vec<Skipped>,
+    /// Symbols whose history was refetched before planning (Alpaca re-adjusted it), and why.
+    pub history_refetched: Vec<String>,
     /// Reference prices and the closes they are checked against.
     pub prices: ReferencePrices,
     /// Each universe symbol's standing at Alpaca (absent: unknown to Alpaca).
@@ -79,8 +81,8 @@ pub async fn gather(
         async { live.await.context("cannot read latest prices") },
     )?;
 
-    let history = load_history(ctx, session.date)?;
-    let history_skipped = super::history_check::skipped(ctx, session, &history).await?;
+    let checked = super::history_check::checked_history(ctx, session).await?;
+    let history = checked.history;
     let live = live.map(|l| to_prices(universe, l));
     let prices = prices::reference_prices(&history, live.as_ref());
 
@@ -127,29 +129,12 @@ pub async fn gather(
         book,
         account_blockers: account.trading_blockers(),
         history,
-        history_skipped,
+        history_skipped: checked.skipped,
+        history_refetched: checked.refetched,
         prices,
         assets,
         fractionable,
     })
-}
-
-/// Enough stored closes for the strategy, all before today.
-fn load_history(ctx: &JobContext, today: SessionDate) -> anyhow::Result<History> {
-    let settings = &ctx.config.settings;
-    let lookback = settings.strategy.lookback + 5;
-    let mut history = History::new();
-    for symbol in &settings.universe.symbols {
-        let closes = ctx.store.recent_closes(symbol, today, lookback)?;
-        history.insert(
-            symbol.clone(),
-            closes
-                .into_iter()
-                .map(|(date, price)| Close { date, price })
-                .collect(),
-        );
-    }
-    Ok(history)
 }
 
 /// Alpaca's latest prices, keyed by the universe's symbols.

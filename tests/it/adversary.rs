@@ -1,0 +1,121 @@
+//! Real-world timing an unattended trader meets: splits overnight before the bars catch up,
+//! late timers, a machine that was off, orders touched by someone else. Each test drives the
+//! fake into that state and runs the real binary.
+
+use crate::common::World;
+use aurora::sim::state::{AccountPatch, SimPosition, SimSplit};
+use aurora::types::{SessionDate, Symbol};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn notes(json: &Value) -> Vec<String> {
+    json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn ordered(json: &Value) -> Vec<(String, String)> {
+    json["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["symbol"].as_str().unwrap().to_owned(),
+                o["side"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn splits_that_go_ex_overnight_are_traded_on_alpacas_new_scale() {
+    // Tuesday 2026-12-01, 16:00 CT: the evening fetch stores SPY's and QQQ's history.
+    let w = World::at("2026-12-01T22:00:00Z");
+    w.write_config(
+        "[universe]\nsymbols = [\"SPY\", \"QQQ\"]\n\
+         [strategy]\nname = \"fixed\"\nweights = { SPY = 0.35, QQQ = 0.2 }\n",
+    );
+    w.aurora(&["fetch"]).run().code(0);
+    let close = w.sim.bars("SPY", d("2026-12-01"), d("2026-12-01"))[0].close;
+    // SPY held at its 35% target: 240 shares at $146.30, and $65,000 cash.
+    w.sim.set_positions(vec![SimPosition {
+        symbol: "SPY".into(),
+        qty: dec("240"),
+        avg_entry_price: dec("140"),
+        current_price: close,
+        lastday_price: close,
+    }]);
+    w.account(AccountPatch {
+        cash: Some(dec("65000")),
+        ..AccountPatch::default()
+    });
+    // Overnight, SPY splits 2:1 and QQQ 1:10, both ex on Wednesday: Alpaca doubles the SPY
+    // position before the open and re-scales both series. What Aurora stored last evening is on
+    // the old scale, and no session is missing, so preflight has no reason to fetch.
+    for (symbol, ratio) in [("SPY", "2"), ("QQQ", "0.1")] {
+        w.sim.split(SimSplit {
+            symbol: symbol.into(),
+            ratio: dec(ratio),
+            ex_date: d("2026-12-02"),
+        });
+    }
+    w.sim
+        .set_clock("2026-12-02T13:30:00Z".parse().unwrap(), true);
+    w.aurora(&["preflight"]).run().code(0);
+    w.sim
+        .set_clock("2026-12-02T14:00:00Z".parse().unwrap(), true);
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    let notes = notes(&json);
+    // 480 SPY at the stored $146.30 would look like 70% of equity (a sale of half the
+    // position), and QQQ at a tenth of its price a buy ten times too large.
+    assert_eq!(ordered(&json), [("QQQ".into(), "buy".into())], "{notes:?}");
+    let qqq = w.sim.bars("QQQ", d("2026-12-01"), d("2026-12-01"))[0].close;
+    let qty = crate::common::api::dv(&json["orders"][0]["qty"]);
+    let equity = dec("65000") + dec("480") * close / dec("2");
+    assert!(
+        qty * qqq <= equity * dec("0.2"),
+        "QQQ buy of {qty} at ${qqq} is over 20% of ${equity}"
+    );
+    assert!(qty * qqq >= equity * dec("0.19"), "{qty} at ${qqq}");
+    for symbol in ["SPY", "QQQ"] {
+        assert!(
+            notes.iter().any(|n| n
+                .starts_with(&format!("{symbol}: Alpaca's close for 2026-12-01 is now"))
+                && n.contains("its history was refetched before planning")),
+            "{notes:?}"
+        );
+    }
+    // The store now agrees with Alpaca's series bar for bar.
+    let spy: Symbol = "SPY".parse().unwrap();
+    let stored = w
+        .store()
+        .bars(
+            &spy,
+            SessionDate::new(d("2000-01-01")),
+            SessionDate::new(d("2026-12-01")),
+        )
+        .unwrap();
+    let fake = w
+        .sim
+        .bars("SPY", stored[0].session_date.date(), d("2026-12-01"));
+    assert_eq!(stored.len(), fake.len());
+    assert!(
+        stored
+            .iter()
+            .zip(&fake)
+            .all(|(s, f)| s.close.amount() == f.close)
+    );
+}
