@@ -16,7 +16,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::OrderSettings;
+use crate::config::{OrderSettings, Settings};
 use crate::strategy::Target;
 use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
 
@@ -94,6 +94,10 @@ pub struct Plan {
     pub orders: Vec<PlannedOrder>,
     /// Symbols left alone, and why.
     pub notes: Vec<String>,
+    /// Fingerprint of the settings it was made under ([`settings_fingerprint`]); empty in plans
+    /// stored before it was kept.
+    #[serde(default)]
+    pub settings: String,
 }
 
 /// Everything a plan is made from.
@@ -325,7 +329,25 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         hash,
         orders,
         notes,
+        settings: String::new(),
     }
+}
+
+/// Ten hex digits of SHA-256 over the settings that decide a plan (`[universe]`, `[strategy]`,
+/// `[risk]`, `[orders]`): a stored plan is continued only under the same ones, so an order the
+/// operator's new configuration forbids is never sent from an older plan.
+pub fn settings_fingerprint(settings: &Settings) -> String {
+    let mut universe = settings.universe.clone();
+    universe.symbols.sort();
+    let text = serde_json::to_string(&(
+        &universe,
+        &settings.strategy,
+        &settings.risk,
+        &settings.orders,
+    ))
+    .unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The sell that takes `symbol` toward `wanted`: whole shares (or fractions, for fractional

@@ -45,11 +45,26 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
         warn!("past the 09:28 ET cutoff for opg orders; using day");
     }
 
+    let fingerprint = plan::settings_fingerprint(&ctx.config.settings);
+    let mut note = None;
     if !request.dry_run
         && let Some(current) = ctx.store.current_plan(session.date)?
         && current.outcome == PlanOutcome::Submitted
     {
-        if !request.replan {
+        // A plan made under other settings (the operator changed the universe, weights or
+        // limits since) is replanned, not continued: its unsent orders may be what the new
+        // configuration forbids.
+        let changed = !current.plan.settings.is_empty() && current.plan.settings != fingerprint;
+        if changed && !request.replan {
+            let text = format!(
+                "the configuration changed since revision {} of this session's plan was made: \
+                 replanned (its open orders canceled) rather than continued",
+                current.plan.revision
+            );
+            warn!(session = %session.date, "{text}");
+            note = Some(text);
+        }
+        if !request.replan && !changed {
             // The kill switch blocks everything, a stored plan's unsent orders included.
             if ctx.config.halt_path().exists() {
                 warn!("kill switch HALT is set: the stored plan's unsent orders stay unsent");
@@ -59,12 +74,14 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
             submit::submit_plan(ctx, &current, tif).await?;
             return TradeReport::sent(ctx, &current, true, Vec::new());
         }
-        replan::retire(ctx, &current).await?;
+        replan::retire(ctx, &current, changed && !request.replan).await?;
     }
 
     let revision = ctx.store.last_revision(session.date)?.map_or(0, |r| r + 1);
     let facts = facts::gather(ctx, &session, now).await?;
-    let plan = make_plan(ctx, &facts, session.date, revision)?;
+    let mut plan = make_plan(ctx, &facts, session.date, revision)?;
+    plan.settings = fingerprint;
+    plan.notes.splice(0..0, note);
     let settings = &ctx.config.settings.risk;
     let input = RiskInput {
         settings,

@@ -481,3 +481,29 @@ proptest! {
         prop_assert!(p.orders[first_buy..].iter().all(|o| o.side == Side::Buy), "sells before buys");
     }
 }
+
+#[test]
+fn the_settings_fingerprint_changes_with_what_decides_a_plan_only() {
+    let base = crate::config::Settings::default();
+    let print = settings_fingerprint(&base);
+    assert_eq!(print.len(), 10);
+    let mut reordered = base.clone();
+    reordered.universe.symbols.reverse();
+    assert_eq!(
+        settings_fingerprint(&reordered),
+        print,
+        "order is not meaning"
+    );
+    let mut timeouts = base.clone();
+    timeouts.alpaca.request_timeout_secs += 1;
+    assert_eq!(settings_fingerprint(&timeouts), print, "no plan decision");
+    let mut fewer = base.clone();
+    fewer.universe.symbols.pop();
+    let mut cap = base.clone();
+    cap.risk.max_order_notional /= Decimal::TWO;
+    let mut sizing = base.clone();
+    sizing.orders.fractional = !sizing.orders.fractional;
+    for changed in [fewer, cap, sizing] {
+        assert_ne!(settings_fingerprint(&changed), print);
+    }
+}

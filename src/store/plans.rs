@@ -423,6 +423,7 @@ mod tests {
                 client_order_id: ClientOrderId::new("aurora-x".into()).unwrap(),
             }],
             notes: Vec::new(),
+            settings: String::new(),
         }
     }
 

@@ -2,8 +2,10 @@
 //! late timers, a machine that was off, orders touched by someone else. Each test drives the
 //! fake into that state and runs the real binary.
 
-use crate::common::World;
-use aurora::sim::state::{AccountPatch, SimPosition, SimSplit};
+use std::time::Duration;
+
+use crate::common::{FAST_RETRIES, World, status_fault, wait_until};
+use aurora::sim::state::{AccountPatch, Fault, FaultAction, SimPosition, SimSplit};
 use aurora::types::{SessionDate, Symbol};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -118,4 +120,70 @@ fn splits_that_go_ex_overnight_are_traded_on_alpacas_new_scale() {
             .zip(&fake)
             .all(|(s, f)| s.close.amount() == f.close)
     );
+}
+
+/// `aurora.toml` with `universe` and fixed `weights`, and fast retries.
+fn fixed(universe: &str, weights: &str) -> String {
+    format!(
+        "[universe]\nsymbols = [{universe}]\n[strategy]\nname = \"fixed\"\n\
+         weights = {{ {weights} }}\n{FAST_RETRIES}"
+    )
+}
+
+#[test]
+fn a_plan_made_under_another_configuration_is_replanned_not_continued() {
+    let w = World::at(crate::trade::MONDAY_0800_CT);
+    w.write_config(&fixed("\"SPY\", \"TLT\"", "SPY = 0.2, TLT = 0.1"));
+    w.aurora(&["preflight"]).run().code(0);
+    // The run is killed after storing its plan, while it reads the account again before the
+    // buys (the timer's timeout, a reboot): both buys stored, neither sent.
+    w.sim.inject(Fault {
+        method: Some("GET".into()),
+        path: "/v2/account".into(),
+        skip: 1,
+        times: 1,
+        action: FaultAction::Delay { ms: 5_000 },
+    });
+    let before = w.requests_to("/v2/account").len();
+    let mut child = w.aurora(&["trade"]).spawn();
+    wait_until(Duration::from_secs(20), "phase two's account read", || {
+        w.requests_to("/v2/account").len() == before + 2
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(w.sim.orders().is_empty());
+
+    // The operator takes SPY out of the universe; the next run must not buy it.
+    w.write_config(&fixed("\"TLT\"", "TLT = 0.1"));
+    let json = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(ordered(&json), [("TLT".into(), "buy".into())]);
+    assert_eq!(json["revision"], 1);
+    assert!(
+        notes(&json)[0].starts_with("the configuration changed since revision 0"),
+        "{:?}",
+        notes(&json)
+    );
+    let sent: Vec<String> = w.sim.orders().iter().map(|o| o.symbol.clone()).collect();
+    assert_eq!(sent, ["TLT"], "no SPY bought after SPY was taken out");
+    // Unchanged since, the next run continues revision 1 and sends nothing again.
+    let again = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(again["resumed"], true);
+    assert_eq!(w.sim.orders().len(), 1);
+}
+
+#[test]
+fn a_changed_configuration_waits_for_an_order_still_in_flight() {
+    let w = World::at(crate::trade::MONDAY_0800_CT);
+    w.write_config(&fixed("\"SPY\", \"TLT\"", "SPY = 0.2, TLT = 0.1"));
+    // No send is answered: both buys are `unknown` (exit 75).
+    w.fault("POST", "/v2/orders", 6, status_fault(503, "busy"));
+    w.aurora(&["trade"]).run().code(75);
+    w.write_config(&fixed("\"TLT\"", "TLT = 0.1"));
+    // Replanning would risk a double if a send lands late; continuing would buy SPY, which the
+    // configuration no longer allows. Neither: a temporary refusal that says why.
+    w.aurora(&["trade"])
+        .run()
+        .code(75)
+        .stderr_has("the configuration changed since this session's plan was made");
+    assert!(w.sim.orders().is_empty());
 }

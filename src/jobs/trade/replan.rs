@@ -19,8 +19,14 @@ use crate::types::ClientOrderId;
 
 /// Resolves the orders a stopped run may have sent, cancels the plan's open orders and marks
 /// the plan superseded. Refuses (exit 75) while any order's fate is unknown.
-pub async fn retire(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
-    resolve_in_flight(ctx, current).await?;
+/// `config_changed`: the retirement is not asked for, but the settings changed since the plan
+/// was made (the refusal then says so: finishing the plan is not the way out).
+pub async fn retire(
+    ctx: &JobContext,
+    current: &PlanRecord,
+    config_changed: bool,
+) -> anyhow::Result<()> {
+    resolve_in_flight(ctx, current, config_changed).await?;
     cancel_open(ctx, current).await?;
     ctx.store
         .set_plan_outcome(current.id, PlanOutcome::Superseded)?;
@@ -30,7 +36,11 @@ pub async fn retire(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()
 /// Looks up every order left `submitting` or `unknown`, within the client's retry budget
 /// (`alpaca.max_attempts` lookups, backing off between them): a send still in flight has that
 /// long to land. One Alpaca still does not show is named, and the replan refused.
-async fn resolve_in_flight(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<()> {
+async fn resolve_in_flight(
+    ctx: &JobContext,
+    current: &PlanRecord,
+    config_changed: bool,
+) -> anyhow::Result<()> {
     let policy = RetryPolicy::from_settings(&ctx.config.settings.alpaca);
     let records = ctx.store.plan_orders(current.id)?;
     let mut unresolved = Vec::new();
@@ -67,12 +77,22 @@ async fn resolve_in_flight(ctx: &JobContext, current: &PlanRecord) -> anyhow::Re
     if unresolved.is_empty() {
         return Ok(());
     }
+    let them = if unresolved.len() == 1 { "it" } else { "them" };
+    if config_changed {
+        return Err(Temporary(format!(
+            "the configuration changed since this session's plan was made, so it is replanned, \
+             not continued; but a stopped run was sending {} and Alpaca does not show {them} yet, \
+             and a new plan could double {them}: the next run looks again (to finish the plan as \
+             it was, restore the configuration it was made under)",
+            unresolved.join(", ")
+        ))
+        .into());
+    }
     Err(Temporary(format!(
-        "replan refused: a stopped run was sending {} and Alpaca does not show {} yet; \
+        "replan refused: a stopped run was sending {} and Alpaca does not show {them} yet; \
          `aurora trade` finishes the current plan (sending each again under its own id, which \
          Alpaca takes at most once), then --replan can run",
         unresolved.join(", "),
-        if unresolved.len() == 1 { "it" } else { "them" }
     ))
     .into())
 }

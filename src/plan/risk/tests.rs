@@ -83,6 +83,7 @@ impl World {
             hash: "h".into(),
             orders: self.orders.clone(),
             notes: Vec::new(),
+            settings: String::new(),
         }
     }
 
