@@ -302,3 +302,17 @@ pub async fn advance(State(s): State<Shared>, Json(body): Json<AdvanceTo>) -> Re
         Err(m) => conflict(&m),
     }
 }
+
+/// Body of `POST /_ctl/cancel-lag`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelLagSet {
+    /// Reads of a canceled order it stays `pending_cancel` for.
+    pub reads: u32,
+}
+
+/// `POST /_ctl/cancel-lag`: later cancels pass through `pending_cancel`.
+pub async fn set_cancel_lag(State(s): State<Shared>, Json(body): Json<CancelLagSet>) -> Response {
+    s.lock().cancel_lag = body.reads;
+    StatusCode::NO_CONTENT.into_response()
+}

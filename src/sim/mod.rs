@@ -121,6 +121,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/_ctl/bars", put(control::set_bar))
         .route("/_ctl/withhold", post(control::withhold))
         .route("/_ctl/split", post(control::split))
+        .route("/_ctl/cancel-lag", post(control::set_cancel_lag))
         .fallback(|| async { trading::error(axum::http::StatusCode::NOT_FOUND, None, "Not Found") })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
@@ -189,6 +190,12 @@ impl Sim {
     /// Sets the market clock (ticking unless `frozen`).
     pub fn set_clock(&self, now: DateTime<Utc>, frozen: bool) {
         self.shared.lock().clock.set(now, frozen);
+    }
+
+    /// Later cancels leave an order `pending_cancel` for `reads` reads of it, as
+    /// `POST /_ctl/cancel-lag`.
+    pub fn set_cancel_lag(&self, reads: u32) {
+        self.shared.lock().cancel_lag = reads;
     }
 
     /// Skews the HTTP `Date` header by `secs`.

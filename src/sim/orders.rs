@@ -968,16 +968,46 @@ pub fn find(st: &SimState, id: &str) -> Result<usize, Refusal> {
 }
 
 /// `DELETE /v2/orders/{id}`: cancels an open order at once.
+/// A cancel is a request: with a `cancel_lag` the order passes through `pending_cancel` for that
+/// many reads of it (as on Alpaca, where `canceled` follows the 204 a moment later).
 pub fn cancel(st: &mut SimState, id: &str) -> Result<SimOrder, Refusal> {
     let i = find(st, id)?;
     let now = st.clock.now();
+    let lag = st.cancel_lag;
     let o = &mut st.orders[i];
     if !o.is_open() {
         return Err(Refusal::unprocessable("order is not cancelable"));
     }
-    o.status = "canceled".into();
+    if o.status == "pending_cancel" {
+        return Ok(o.clone());
+    }
     o.updated_at = now;
+    if lag > 0 {
+        o.status = "pending_cancel".into();
+        let o = o.clone();
+        st.pending_cancels.insert(o.id.clone(), lag);
+        return Ok(o);
+    }
+    o.status = "canceled".into();
     Ok(o.clone())
+}
+
+/// One read of order `i` (by id or client order id): a `pending_cancel` order counts the read
+/// down and shows `canceled` once its reads are spent.
+pub fn observe(st: &mut SimState, i: usize) -> SimOrder {
+    let id = st.orders[i].id.clone();
+    if let Some(left) = st.pending_cancels.get_mut(&id) {
+        if *left == 0 {
+            st.pending_cancels.remove(&id);
+            let now = st.clock.now();
+            let o = &mut st.orders[i];
+            o.status = "canceled".into();
+            o.updated_at = now;
+        } else {
+            *left -= 1;
+        }
+    }
+    st.orders[i].clone()
 }
 
 /// `DELETE /v2/orders`: cancels every open order, oldest first.

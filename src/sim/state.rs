@@ -61,6 +61,10 @@ pub struct SimState {
     pub closes: std::collections::BTreeMap<chrono::NaiveDate, DailyClose>,
     /// The session whose open last rolled the day (`last_equity`, `lastday_price`).
     pub rolled_for: Option<chrono::NaiveDate>,
+    /// Reads of an order a cancel leaves it `pending_cancel` for (0: canceled at once).
+    pub cancel_lag: u32,
+    /// Orders `pending_cancel`, by id, with the reads left before they show `canceled`.
+    pub pending_cancels: std::collections::BTreeMap<String, u32>,
     next_id: u64,
     next_seq: u64,
     next_activity: u64,
@@ -86,6 +90,8 @@ impl SimState {
             activities: Vec::new(),
             closes: std::collections::BTreeMap::new(),
             rolled_for: None,
+            cancel_lag: 0,
+            pending_cancels: std::collections::BTreeMap::new(),
             next_id: 1,
             next_seq: 1,
             next_activity: 1,

@@ -369,9 +369,9 @@ pub async fn submit_order(State(shared): State<Shared>, body: axum::body::Bytes)
 
 /// `GET /v2/orders/{order_id}`.
 pub async fn order(State(shared): State<Shared>, Path(id): Path<String>) -> Response {
-    let st = shared.lock();
+    let mut st = shared.lock();
     match orders::find(&st, &id) {
-        Ok(i) => Json(order_json(&st.orders[i])).into_response(),
+        Ok(i) => Json(order_json(&orders::observe(&mut st, i))).into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -388,9 +388,9 @@ pub async fn order_by_client_id(
             "client_order_id is missing",
         );
     };
-    let st = shared.lock();
-    match st.orders.iter().find(|o| &o.client_order_id == id) {
-        Some(o) => Json(order_json(o)).into_response(),
+    let mut st = shared.lock();
+    match st.orders.iter().position(|o| &o.client_order_id == id) {
+        Some(i) => Json(order_json(&orders::observe(&mut st, i))).into_response(),
         None => Refusal::not_found().into_response(),
     }
 }

@@ -187,3 +187,32 @@ fn a_changed_configuration_waits_for_an_order_still_in_flight() {
         .stderr_has("the configuration changed since this session's plan was made");
     assert!(w.sim.orders().is_empty());
 }
+
+#[test]
+fn a_replan_waits_out_alpacas_pending_cancel() {
+    let w = World::at(crate::trade::MONDAY_0800_CT);
+    w.write_config(&fixed("\"SPY\"", "SPY = 0.2"));
+    w.aurora(&["trade"]).run().code(0);
+    // On Alpaca a cancel is a request: the order shows `pending_cancel` for a moment first.
+    w.sim.set_cancel_lag(2);
+    let json = w
+        .aurora(&["trade", "--replan", "--json"])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(json["revision"], 1);
+    let statuses: Vec<(u64, String)> = w
+        .sim
+        .orders()
+        .iter()
+        .map(|o| {
+            (
+                o.qty.unwrap_or_default().try_into().unwrap(),
+                o.status.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2, "{statuses:?}");
+    assert_eq!(statuses[0].1, "canceled");
+    assert_eq!(statuses[1].1, "accepted");
+}

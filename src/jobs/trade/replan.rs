@@ -10,7 +10,8 @@ use anyhow::Context as _;
 use chrono::Utc;
 use tracing::{info, warn};
 
-use super::submit::{lookup, record_found, set};
+use super::submit::{record_found, set};
+use crate::alpaca::models::Order;
 use crate::alpaca::{OrderQuery, RetryPolicy};
 use crate::exit::Temporary;
 use crate::jobs::JobContext;
@@ -48,14 +49,10 @@ async fn resolve_in_flight(
         if !matches!(record.state, OrderState::Submitting | OrderState::Unknown) {
             continue;
         }
-        let mut found = None;
-        for attempt in 1..=policy.max_attempts {
-            found = lookup(ctx, order).await?;
-            if found.is_some() || attempt == policy.max_attempts {
-                break;
-            }
-            tokio::time::sleep(policy.backoff(attempt, fastrand::f64())).await;
-        }
+        let found = poll(ctx, &policy, order.client_order_id.as_str(), |o| {
+            o.is_some()
+        })
+        .await?;
         match found {
             Some(placed) => record_found(ctx, order, &placed)?,
             None => {
@@ -121,19 +118,24 @@ async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<(
             .await
             .context("cannot cancel an order")?;
     }
+    // A cancel is a request: the order passes through `pending_cancel` before it is canceled
+    // (or fills first), so each is looked at until it is finished, within the retry budget.
+    let policy = RetryPolicy::from_settings(&ctx.config.settings.alpaca);
     for order in &mine {
-        let now = ctx
-            .client
-            .order_by_client_id(&order.client_order_id)
-            .await
-            .context("cannot check a canceled order")?;
+        let now = poll(ctx, &policy, &order.client_order_id, |o| {
+            o.is_none_or(|o| o.status.is_terminal())
+        })
+        .await?;
         let status = now.as_ref().map(|o| o.status);
         if status.is_some_and(|s| !s.is_terminal()) {
-            anyhow::bail!(
-                "replan refused: order {} is still {} at Alpaca; run --replan again once it is canceled",
+            return Err(Temporary(format!(
+                "replan refused: order {} is still {} at Alpaca after {} lookups; run --replan \
+                 again once it is canceled",
                 order.client_order_id,
-                status.map_or("unknown", |s| s.as_str())
-            );
+                status.map_or("unknown", |s| s.as_str()),
+                policy.max_attempts
+            ))
+            .into());
         }
         if status == Some(crate::alpaca::models::OrderStatus::Canceled)
             && let Some(id) = ClientOrderId::new(order.client_order_id.clone())
@@ -148,4 +150,27 @@ async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// Looks an order up by its client order id until `done` holds for Alpaca's answer, at most
+/// `alpaca.max_attempts` times, backing off between lookups; returns the last answer.
+async fn poll(
+    ctx: &JobContext,
+    policy: &RetryPolicy,
+    client_order_id: &str,
+    done: impl Fn(Option<&Order>) -> bool,
+) -> anyhow::Result<Option<Order>> {
+    let mut attempt = 1;
+    loop {
+        let found = ctx
+            .client
+            .order_by_client_id(client_order_id)
+            .await
+            .with_context(|| format!("cannot look up order {client_order_id}"))?;
+        if done(found.as_ref()) || attempt >= policy.max_attempts {
+            return Ok(found);
+        }
+        tokio::time::sleep(policy.backoff(attempt, fastrand::f64())).await;
+        attempt += 1;
+    }
 }
