@@ -468,6 +468,16 @@ fn plan_hash(input: &PlanInput<'_>, drafts: &[Draft]) -> String {
     digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether a client order id is one Aurora made for `session` (`aurora-YYYY-MM-DD-…`): Alpaca
+/// keeps the id, so Aurora's orders are known as its own even when the store does not remember
+/// them (a restored older backup).
+pub fn is_session_order(client_order_id: &str, session: SessionDate) -> bool {
+    client_order_id
+        .strip_prefix("aurora-")
+        .and_then(|rest| rest.strip_prefix(session.to_string().as_str()))
+        .is_some_and(|rest| rest.starts_with('-'))
+}
+
 /// `aurora-2026-11-30-trend-SPY-buy-1a2b3c4d5e` (well under Alpaca's 128 characters).
 pub fn client_order_id(
     session: SessionDate,

@@ -370,8 +370,10 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
     .min()
     .unwrap_or(first.date.date());
     let last_target = work.last().expect("not empty").date.date();
+    let work_dates: Vec<SessionDate> = work.iter().map(|s| s.date).collect();
     let facts = facts::gather(
         &ctx.client,
+        &work_dates,
         &fill_dates,
         &order_ids,
         (history_from, last_target),

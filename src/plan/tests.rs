@@ -507,3 +507,16 @@ fn the_settings_fingerprint_changes_with_what_decides_a_plan_only() {
         assert_ne!(settings_fingerprint(&changed), print);
     }
 }
+
+#[test]
+fn auroras_orders_are_known_by_their_ids() {
+    let monday: SessionDate = "2026-11-30".parse().unwrap();
+    let id = client_order_id(monday, "trend", &sym("SPY"), Side::Buy, "1a2b3c4d5e");
+    assert!(is_session_order(id.as_str(), monday));
+    assert!(!is_session_order(
+        id.as_str(),
+        "2026-12-01".parse().unwrap()
+    ));
+    assert!(!is_session_order("manual-2026-11-30-SPY", monday));
+    assert!(!is_session_order("aurora-2026-11-300", monday));
+}

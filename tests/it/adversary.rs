@@ -216,3 +216,33 @@ fn a_replan_waits_out_alpacas_pending_cancel() {
     assert_eq!(statuses[0].1, "canceled");
     assert_eq!(statuses[1].1, "accepted");
 }
+
+#[test]
+fn the_session_order_cap_survives_a_store_that_forgot_the_session() {
+    let w = World::at(crate::trade::MONDAY_0800_CT);
+    // SPY's 35% is $35,000: more than max_order_notional ($25,000) allows in one session.
+    w.write_config(&fixed("\"SPY\"", "SPY = 0.35"));
+    w.aurora(&["preflight"]).run().code(0);
+    let copy = w.home.path().join("before-trade.db");
+    w.aurora(&["backup", "--to", copy.to_str().unwrap()])
+        .run()
+        .code(0);
+    let first = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(ordered(&first), [("SPY".into(), "buy".into())]);
+    // The backup from before the trade is put back.
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(w.state_dir().join(format!("aurora.db{ext}")));
+    }
+    std::fs::copy(&copy, w.state_dir().join("aurora.db")).unwrap();
+    // The working order is Aurora's by its id: the session's cap is spent, nothing more goes.
+    let again = w.aurora(&["trade", "--json"]).run().code(0).json();
+    assert_eq!(ordered(&again), [], "{:?}", notes(&again));
+    assert!(
+        notes(&again)
+            .iter()
+            .any(|n| n.starts_with("SPY: max_order_notional $25,000.00 already used")),
+        "{:?}",
+        notes(&again)
+    );
+    assert_eq!(w.sim.orders().len(), 1);
+}

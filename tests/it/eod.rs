@@ -604,3 +604,33 @@ fn demo_runs_three_days_with_reports_and_a_well_formed_chart() {
         .count();
     assert_eq!(circles, 3 + 1, "{svg}");
 }
+
+#[test]
+fn an_older_backup_restored_knows_auroras_orders_by_their_ids() {
+    let w = world("2026-11-30");
+    day(&w, "2026-11-30");
+    let copy = w.home.path().join("monday.db");
+    w.aurora(&["backup", "--to", copy.to_str().unwrap()])
+        .run()
+        .code(0);
+    // Tuesday trades and is reconciled; then Monday's backup is restored (Tuesday's copy was
+    // lost): the store no longer knows Tuesday's plan, its orders or its snapshot.
+    w.write_config(REWEIGHTED);
+    day(&w, "2026-12-01");
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(w.state_dir().join(format!("aurora.db{ext}")));
+    }
+    std::fs::copy(&copy, w.state_dir().join("aurora.db")).unwrap();
+    // Wednesday's eod catches Tuesday up again: its fills are Aurora's own, by their ids at
+    // Alpaca, not a discrepancy (exit 4, an alert) the store forgot.
+    let json = eod_at(&w, "2026-12-02", 15, 15, 0);
+    assert_eq!(sessions(&json), ["2026-12-01", "2026-12-02"]);
+    let tuesday = &json["reconciled"][0];
+    assert!(tuesday["discrepancies"].as_array().unwrap().is_empty());
+    assert_eq!(tuesday["fills"].as_array().unwrap().len(), 2);
+    let warnings = tuesday["warnings"].to_string();
+    assert!(
+        warnings.contains("2 of Aurora's orders in this session are not in the store"),
+        "{warnings}"
+    );
+}

@@ -10,7 +10,7 @@ use futures::StreamExt as _;
 use rust_decimal::Decimal;
 
 use crate::alpaca::models::{Account, FillActivity, Order, PortfolioHistory, Position};
-use crate::alpaca::{BarsQuery, Client};
+use crate::alpaca::{BarsQuery, Client, OrderQuery, OrderStatusFilter};
 use crate::config::DataSettings;
 use crate::jobs::JobContext;
 use crate::jobs::performance::BenchmarkCloses;
@@ -27,7 +27,8 @@ pub struct Facts {
     pub positions: Vec<Position>,
     /// Every FILL activity (Aurora's or not) by session, from the first session reconciled on.
     pub fills: BTreeMap<SessionDate, Vec<FillActivity>>,
-    /// Aurora's orders by client order id.
+    /// Aurora's orders by client order id: those the store knows, and any other Alpaca has
+    /// under an Aurora id for a session being reconciled (a restored older backup forgot them).
     pub orders: BTreeMap<String, Order>,
     /// Closing equity by session date, from portfolio history.
     pub closes: BTreeMap<NaiveDate, Decimal>,
@@ -51,13 +52,26 @@ impl Facts {
     }
 }
 
-/// Asks for everything at once (order lookups four at a time).
+/// Asks for everything at once (order lookups four at a time). `sessions` are the sessions
+/// being reconciled: the account's orders since the first one's day are listed for Aurora ids.
 pub async fn gather(
     client: &Client,
+    sessions: &[SessionDate],
     fill_dates: &[SessionDate],
     order_ids: &[String],
     history: (NaiveDate, NaiveDate),
 ) -> anyhow::Result<Facts> {
+    let listed = async {
+        let Some(first) = sessions.iter().min() else {
+            return Ok(Vec::new());
+        };
+        let query = OrderQuery {
+            status: OrderStatusFilter::All,
+            after: Some(crate::market::day_start(*first)),
+            ..OrderQuery::default()
+        };
+        client.orders(&query).await
+    };
     let orders = async {
         let found = futures::stream::iter(
             order_ids
@@ -80,11 +94,12 @@ pub async fn gather(
         .await;
         found.into_iter().collect::<Result<BTreeMap<_, _>, _>>()
     };
-    let (account, positions, fills, orders, history) = tokio::try_join!(
+    let (account, positions, fills, orders, listed, history) = tokio::try_join!(
         async { client.account().await.context("cannot read the account") },
         async { client.positions().await.context("cannot read positions") },
         async { fills.await.context("cannot read fill activities") },
         async { orders.await.context("cannot read Aurora's orders") },
+        async { listed.await.context("cannot list the account's orders") },
         async {
             client
                 .portfolio_history(history.0, history.1)
@@ -92,15 +107,24 @@ pub async fn gather(
                 .context("cannot read portfolio history")
         },
     )?;
+    let mut orders: BTreeMap<String, Order> = orders
+        .into_iter()
+        .flatten()
+        .map(|o| (o.client_order_id.clone(), o))
+        .collect();
+    for o in listed {
+        if sessions
+            .iter()
+            .any(|s| crate::plan::is_session_order(&o.client_order_id, *s))
+        {
+            orders.entry(o.client_order_id.clone()).or_insert(o);
+        }
+    }
     Ok(Facts {
         account,
         positions,
         fills,
-        orders: orders
-            .into_iter()
-            .flatten()
-            .map(|o| (o.client_order_id.clone(), o))
-            .collect(),
+        orders,
         closes: closes_by_date(&history),
     })
 }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::facts::{Bars, Facts};
 use super::{AccountSummary, Baseline, Pnl, PositionLine, SessionReport, reconcile, schedule};
-use crate::alpaca::models::FillActivity;
+use crate::alpaca::models::{FillActivity, Order};
 use crate::jobs::JobContext;
 use crate::jobs::performance::{self, Period};
 use crate::market::{self, Phase, Session};
@@ -53,10 +53,22 @@ impl Books<'_> {
                 &facts.orders,
             ));
         }
-        let ours: BTreeSet<&str> = orders
+        // Aurora's orders of the session by their ids at Alpaca, whether the store remembers
+        // them or not (a restored older backup): their fills are expected, not discrepancies.
+        let session_orders: Vec<&Order> = facts
+            .orders
+            .values()
+            .filter(|o| crate::plan::is_session_order(&o.client_order_id, session))
+            .collect();
+        let ours: BTreeSet<&str> = session_orders.iter().map(|o| o.id.as_str()).collect();
+        let forgotten: Vec<&str> = session_orders
             .iter()
-            .filter_map(|o| facts.orders.get(o.client_order_id.as_str()))
-            .map(|o| o.id.as_str())
+            .map(|o| o.client_order_id.as_str())
+            .filter(|id| {
+                !orders
+                    .iter()
+                    .any(|known| known.client_order_id.as_str() == *id)
+            })
             .collect();
         let our_fills: Vec<&FillActivity> = facts
             .fills
@@ -73,6 +85,14 @@ impl Books<'_> {
         };
 
         let mut warnings = self.bars.warnings.clone();
+        if !forgotten.is_empty() {
+            warnings.push(format!(
+                "{} of Aurora's orders in this session are not in the store (restored from an \
+                 older backup?): {}; their fills are counted as Aurora's",
+                forgotten.len(),
+                forgotten.join(", ")
+            ));
+        }
         warnings.extend(orders.iter().filter(|o| o.open).map(|o| {
             format!(
                 "{} {} ({}) is still open at Alpaca ({}); a day order expires there",

@@ -89,15 +89,11 @@ pub async fn gather(
     let (assets, fractionable) = asset_states(ctx, universe, active).await?;
 
     let mut known = prices.reference.clone();
-    let ours: BTreeSet<String> = ctx
-        .store
-        .session_order_ids(session.date)?
-        .into_iter()
-        .map(|id| id.as_str().to_owned())
-        .collect();
+    // Aurora's orders of the session by their ids, whether the store remembers them or not (a
+    // restored older backup): what max_order_notional counts must not reset with the store.
     let ours: Vec<&Order> = today_orders
         .iter()
-        .filter(|o| ours.contains(&o.client_order_id))
+        .filter(|o| crate::plan::is_session_order(&o.client_order_id, session.date))
         .collect();
     // Aurora's working orders are among the open ones: pricing those prices everything.
     price_missing(ctx, &mut known, open.iter()).await?;
