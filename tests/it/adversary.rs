@@ -1,15 +1,16 @@
-//! Real-world timing an unattended trader meets: splits overnight before the bars catch up,
-//! late timers, a machine that was off, orders touched by someone else. Each test drives the
-//! fake into that state and runs the real binary.
+//! What real accounts do to an unattended trader, found by trying it: splits that go ex after
+//! the evening fetch, a configuration changed between two runs of a session, Alpaca's
+//! `pending_cancel`, a store restored from an older backup. Each test drives the fake into that
+//! state and runs the real binary.
 
 use std::time::Duration;
 
 use crate::common::{FAST_RETRIES, World, status_fault, wait_until};
+use crate::history::{notes, ordered};
 use aurora::sim::state::{AccountPatch, Fault, FaultAction, SimPosition, SimSplit};
 use aurora::types::{SessionDate, Symbol};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -17,29 +18,6 @@ fn d(s: &str) -> NaiveDate {
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
-}
-
-fn notes(json: &Value) -> Vec<String> {
-    json["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn ordered(json: &Value) -> Vec<(String, String)> {
-    json["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["symbol"].as_str().unwrap().to_owned(),
-                o["side"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[test]

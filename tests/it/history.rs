@@ -61,7 +61,7 @@ fn fake_spy(
         .collect()
 }
 
-fn notes(json: &Value) -> Vec<String> {
+pub fn notes(json: &Value) -> Vec<String> {
     json["notes"]
         .as_array()
         .unwrap()
@@ -70,7 +70,7 @@ fn notes(json: &Value) -> Vec<String> {
         .collect()
 }
 
-fn ordered(json: &Value) -> Vec<(String, String)> {
+pub fn ordered(json: &Value) -> Vec<(String, String)> {
     json["orders"]
         .as_array()
         .unwrap()
