@@ -12,11 +12,13 @@ use crate::cli::{
 use crate::cli_docs;
 use crate::config::{self, Config, LiveOptIn, Origin, Paths, Sourced, Sources};
 use crate::exit::{Exit, Usage};
+use crate::jobs::alert::AlertRequest;
 use crate::jobs::demo::DemoRequest;
 use crate::jobs::eod::EodRequest;
 use crate::jobs::fetch::FetchRequest;
 use crate::jobs::init::{Ask, InitReport, InitRequest};
 use crate::jobs::report::{self, PeriodSpec};
+use crate::jobs::status::StatusRequest;
 use crate::jobs::systemd::InstallRequest;
 use crate::jobs::trade::TradeRequest;
 use crate::jobs::{self, Job, JobContext, Report};
@@ -99,7 +101,45 @@ pub fn run() -> anyhow::Result<Exit> {
             Job::Preflight,
             jobs::preflight::run,
         ),
-        Command::Status => run_job(&runtime, &cli, &sources, Job::Status, jobs::status::run),
+        Command::Status(args) => {
+            let request = StatusRequest {
+                strict: args.strict,
+            };
+            run_job(&runtime, &cli, &sources, Job::Status, async move |ctx| {
+                jobs::status::run(ctx, request).await
+            })
+        }
+        Command::Pause(args) => {
+            let until = args
+                .until
+                .as_deref()
+                .map(|t| jobs::pause::parse_until(t).map_err(|e| Usage(format!("--until: {e}"))))
+                .transpose()?;
+            let state_dir = config::state_dir(&sources, &|name| std::env::var(name).ok())?;
+            let report = jobs::pause::pause(&state_dir, until, args.reason.clone())?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
+        Command::Metrics => {
+            let state_dir = config::state_dir(&sources, &|name| std::env::var(name).ok())?;
+            let metrics = jobs::metrics::run(&state_dir)?;
+            if cli.json {
+                print_report(&cli, &metrics)?;
+            } else {
+                // The text format ends with a newline; print it exactly.
+                let mut out = std::io::stdout().lock();
+                let _ = out
+                    .write_all(jobs::metrics::render(&metrics).as_bytes())
+                    .and_then(|()| out.flush());
+            }
+            Ok(Exit::Ok)
+        }
+        Command::Resume => {
+            let state_dir = config::state_dir(&sources, &|name| std::env::var(name).ok())?;
+            let report = jobs::pause::resume(&state_dir)?;
+            print_report(&cli, &report)?;
+            Ok(report.exit())
+        }
         Command::Eod(args) => {
             let request = EodRequest {
                 preview: args.preview,
@@ -171,11 +211,11 @@ pub fn run() -> anyhow::Result<Exit> {
             Ok(report.exit())
         }
         Command::Alert(args) => {
-            let webhook = config::lookup(&sources, &env, "AURORA_ALERT_WEBHOOK")?
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| config::url_var("AURORA_ALERT_WEBHOOK", &v))
-                .transpose()?;
-            let report = runtime.block_on(jobs::alert::run(&args.unit, webhook))?;
+            let request = AlertRequest {
+                unit: args.unit.clone(),
+                test: args.test,
+            };
+            let report = runtime.block_on(jobs::alert::run(&sources, &env, &request))?;
             print_report(&cli, &report)?;
             Ok(report.exit())
         }

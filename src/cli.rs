@@ -92,10 +92,37 @@ aurora config --json | jq '.values[] | select(.source != \"default\")'\n  aurora
 
     /// Show account, positions, open orders, market clock, last runs and health.
     #[command(
-        after_help = "Exit: 0 healthy, 1 a problem was flagged.\n\nExamples:\n  \
-aurora status\n  aurora status --json | jq .account.equity"
+        after_help = "A problem is flagged (exit 1) once: a later status shows it but exits 0, \
+so the hourly timer alerts once per problem and session. --strict exits 1 for every problem \
+found, alerted before or not.\n\nExit: 0 healthy (or only problems flagged before), 1 a new \
+problem was flagged.\n\nExamples:\n  aurora status\n  aurora status --json | jq .account.equity\n  \
+aurora status --strict"
     )]
-    Status,
+    Status(StatusArgs),
+
+    /// Pause trading: preflight and trade send nothing until resumed (or until --until).
+    #[command(
+        after_help = "fetch, eod and status go on as usual (the account still needs watching), and \
+status reports the pause as healthy. A run already sending orders is stopped by the kill_switch \
+risk rule. --until takes a date (the pause ends as that New York market date begins) or a date \
+and time (RFC 3339, or YYYY-MM-DDTHH:MM in America/Chicago), measured by Alpaca's clock. \
+The file STATE_DIR/HALT is the same state without the binary.\n\nExamples:\n  \
+aurora pause --reason \"broker maintenance\"\n  aurora pause --until 2026-12-07 --reason holiday\n  \
+aurora pause --until 2026-12-01T10:00"
+    )]
+    Pause(PauseArgs),
+
+    /// End a pause: remove the stored pause and STATE_DIR/HALT.
+    #[command(after_help = "Example:\n  aurora resume")]
+    Resume,
+
+    /// Print the metrics (Prometheus text format) that jobs write to metrics.textfile.
+    #[command(
+        after_help = "From the store alone: no request to Alpaca, no lock. With metrics.textfile \
+set, every job ends by writing the same text there (atomically), for node_exporter's textfile \
+collector.\n\nExample:\n  aurora metrics"
+    )]
+    Metrics,
 
     /// Fetch daily bars for the universe through the last completed session into the store.
     #[command(
@@ -164,8 +191,12 @@ aurora demo --days 3 --state-dir /tmp/aurora-demo"
 
     /// Post a failure alert for a unit to AURORA_ALERT_WEBHOOK (what OnFailure= runs).
     #[command(
-        after_help = "The webhook (a Slack-, Discord- or ntfy-style URL) comes from the environment \
-or the env file. Without one, it says so and exits 0.\n\nExample:\n  aurora alert --unit paper-trading.service"
+        after_help = "The alert names the unit, its job and session, the exit code and its meaning, \
+the run's error lines (from the store), the host and the journalctl command to see more. The \
+webhook comes from the environment or the env file (read even when its mode is unsafe, which the \
+alert then says). AURORA_ALERT_FORMAT (slack, discord, ntfy, telegram, json) defaults by the \
+webhook's host. Without a webhook, it says so and exits 0; a webhook that keeps failing after \
+retries exits 1.\n\nExamples:\n  aurora alert --unit paper-trading.service\n  aurora alert --test"
     )]
     Alert(AlertArgs),
 
@@ -301,8 +332,30 @@ pub struct UnitDirArg {
 #[derive(Debug, Args)]
 pub struct AlertArgs {
     /// The unit that failed (systemd passes it as %i).
-    #[arg(long, value_name = "NAME")]
-    pub unit: String,
+    #[arg(long, value_name = "NAME", required_unless_present = "test")]
+    pub unit: Option<String>,
+    /// Send a sample alert, to check the webhook and its format.
+    #[arg(long, conflicts_with = "unit")]
+    pub test: bool,
+}
+
+/// Arguments of `aurora status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 1 for every problem found, not only for new ones (for scripts).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Arguments of `aurora pause`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// When the pause ends by itself: YYYY-MM-DD, YYYY-MM-DDTHH:MM (Chicago time) or RFC 3339.
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub until: Option<String>,
+    /// Why, shown by preflight, trade, status and alerts.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 /// Arguments of `aurora backup`.

@@ -24,9 +24,9 @@ pub use error::ConfigError;
 pub use origin::{Origin, Sourced};
 pub use paths::{Instance, Paths};
 pub use settings::{
-    AlpacaSettings, DataSettings, Feed, KeyLines, MAX_CONFIG_BYTES, OnViolation, OrderSettings,
-    ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings, TimeInForce,
-    UniverseSettings,
+    AlpacaSettings, DataSettings, Feed, KeyLines, MAX_CONFIG_BYTES, MetricsSettings, OnViolation,
+    OrderSettings, ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings,
+    TimeInForce, UniverseSettings,
 };
 
 use crate::types::Secret;
@@ -35,6 +35,9 @@ use crate::types::Secret;
 pub const PAPER_URL: &str = "https://paper-api.alpaca.markets";
 /// Alpaca's market data host.
 pub const DATA_URL: &str = "https://data.alpaca.markets";
+
+/// The kill switch file in the state directory: while it exists, nothing trades.
+pub const HALT_FILE: &str = "HALT";
 
 /// Where configuration and state come from, before anything is read: flags or their
 /// environment variables, each with which of the two gave it.
@@ -208,7 +211,7 @@ impl Config {
 
     /// The kill switch: while this file exists, nothing trades.
     pub fn halt_path(&self) -> PathBuf {
-        self.state_dir.join("HALT")
+        self.state_dir.join(HALT_FILE)
     }
 
     /// Where daily reports go.
@@ -247,18 +250,28 @@ pub fn state_dir(
     Ok(Paths::resolve(sources, env)?.state_dir.value)
 }
 
-/// One variable from the environment or, failing that, the env file (permission-checked), for
-/// commands that need no Alpaca keys (`alert`).
-pub fn lookup(
+/// Variables for `aurora alert`, each from the environment or, failing that, the env file.
+///
+/// The alert must work when everything else is broken: the env file is read even when its
+/// owner or mode is unsafe (every job refuses it then), and any problem with it comes back as
+/// the second value, for the alert to say, instead of stopping the alert.
+pub fn lookup_for_alert(
     sources: &Sources,
     env: &dyn Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<Option<String>, ConfigError> {
-    if let Some(v) = env(name) {
-        return Ok(Some(v));
-    }
-    let path = Paths::resolve(sources, env)?.env_file.value;
-    Ok(env_file::read(&path)?.get(name).map(str::to_owned))
+    names: &[&str],
+) -> (Vec<Option<String>>, Option<String>) {
+    let path = Paths::resolve(sources, env).map(|p| p.env_file.value);
+    let (file, problem) = match path.map(|p| env_file::read_reporting_permissions(&p)) {
+        Ok(Ok((state, refused))) => (Some(state), refused.map(|e| e.to_string())),
+        Ok(Err(e)) | Err(e) => (None, Some(e.to_string())),
+    };
+    let values = names
+        .iter()
+        .map(|name| {
+            env(name).or_else(|| file.as_ref().and_then(|f| f.get(name)).map(str::to_owned))
+        })
+        .collect();
+    (values, problem)
 }
 
 /// The trading and data URLs from their variables, checked, and the mode the paper guard

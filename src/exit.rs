@@ -42,6 +42,44 @@ impl Exit {
         }
     }
 
+    /// The exit a process code stands for, if it is one of Aurora's.
+    pub fn from_code(code: u8) -> Option<Exit> {
+        [
+            Exit::Ok,
+            Exit::Failed,
+            Exit::Usage,
+            Exit::Blocked,
+            Exit::Discrepancy,
+            Exit::Locked,
+            Exit::TempFail,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+    }
+
+    /// What the code means, in the words of the README's exit-code table (alerts quote it).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Ok => "ok, or nothing to do",
+            Exit::Failed => "failed",
+            Exit::Usage => "usage or configuration error",
+            Exit::Blocked => "blocked by a safety check",
+            Exit::Discrepancy => "reconciliation found a discrepancy",
+            Exit::Locked => "another job holds the state-directory lock",
+            Exit::TempFail => {
+                "Alpaca unreachable or rate limited, or the database busy (temporary)"
+            }
+        }
+    }
+
+    /// `3: blocked by a safety check`; a code that is not Aurora's is named as such.
+    pub fn describe(code: u8) -> String {
+        match Exit::from_code(code) {
+            Some(e) => format!("{code}: {}", e.meaning()),
+            None => format!("{code}: not an Aurora exit code (from systemd or a signal)"),
+        }
+    }
+
     /// Classifies an error by the typed errors in its chain; anything unknown is a plain failure.
     pub fn of_error(err: &anyhow::Error) -> Exit {
         for cause in err.chain() {
@@ -86,6 +124,23 @@ impl Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> ExitCode {
         ExitCode::from(exit.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_back_and_has_a_meaning() {
+        for code in [0, 1, 2, 3, 4, 73, 75] {
+            let exit = Exit::from_code(code).unwrap();
+            assert_eq!(exit.code(), code);
+            assert!(!exit.meaning().is_empty());
+        }
+        assert_eq!(Exit::describe(3), "3: blocked by a safety check");
+        assert_eq!(Exit::from_code(9), None);
+        assert!(Exit::describe(203).contains("not an Aurora exit code"));
     }
 }
 

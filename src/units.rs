@@ -59,6 +59,24 @@ pub fn timers() -> impl Iterator<Item = &'static str> {
         .filter(|n| n.ends_with(".timer"))
 }
 
+/// The job a service runs (`paper-trading.service` → `trade`), read from its `ExecStart=`.
+/// An instance (`paper-trading@acct.service`) runs what its template or plain unit runs.
+pub fn job_of(unit: &str) -> Option<&'static str> {
+    let unit = unit.trim();
+    let plain = match unit.split_once('@') {
+        Some((base, rest)) => {
+            let suffix = rest.rsplit_once('.').map_or("service", |(_, s)| s);
+            format!("{base}.{suffix}")
+        }
+        None => unit.to_owned(),
+    };
+    let (_, text) = UNITS.iter().find(|(name, _)| *name == plain)?;
+    let exec = text.lines().find_map(|l| l.strip_prefix("ExecStart="))?;
+    let mut words = exec.split_whitespace();
+    words.next()?;
+    words.next()
+}
+
 /// A unit with the real binary path in place of the placeholder.
 ///
 /// Paths with spaces are quoted, as systemd's command-line syntax needs.
@@ -90,6 +108,10 @@ mod tests {
             );
         }
         assert_eq!(timers().count(), 5);
+        assert_eq!(job_of("paper-trading.service"), Some("trade"));
+        assert_eq!(job_of("paper-data-fetch.service"), Some("fetch"));
+        assert_eq!(job_of("paper-eod@acct.service"), Some("eod"));
+        assert_eq!(job_of("sshd.service"), None);
         assert!(
             render("ExecStart=%h/.local/bin/aurora eod", "/a b/aurora")
                 .contains("\"/a b/aurora\" eod")

@@ -83,36 +83,52 @@ pub const MAX_ENV_FILE_BYTES: u64 = 64 * 1024;
 /// Like ssh with private keys, it refuses a file that is not a regular file, not owned by the
 /// user running Aurora, or readable or writable by others, before reading a byte of it.
 pub fn read(path: &Path) -> Result<EnvFileState, ConfigError> {
+    match read_reporting_permissions(path)? {
+        (_, Some(unsafe_file)) => Err(unsafe_file),
+        (state, None) => Ok(state),
+    }
+}
+
+/// Reads `path` like [`read`], but an owner or mode that `read` refuses comes back beside the
+/// variables instead of stopping the read: `aurora alert` must work when everything else is
+/// broken, and say why the jobs refuse to run.
+pub fn read_reporting_permissions(
+    path: &Path,
+) -> Result<(EnvFileState, Option<ConfigError>), ConfigError> {
     let Some(opened) = file::open(path)? else {
-        return Ok(EnvFileState::absent(path.to_owned()));
+        return Ok((EnvFileState::absent(path.to_owned()), None));
     };
     let you = rustix::process::geteuid().as_raw();
-    if opened.meta.uid() != you {
-        return Err(ConfigError::EnvFileOwner {
+    let mode = opened.meta.permissions().mode() & 0o7777;
+    let refused = if opened.meta.uid() != you {
+        Some(ConfigError::EnvFileOwner {
             path: path.to_owned(),
             owner: opened.meta.uid(),
             you,
-        });
-    }
-    let mode = opened.meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(ConfigError::EnvFileMode {
+        })
+    } else if mode & 0o077 != 0 {
+        Some(ConfigError::EnvFileMode {
             path: path.to_owned(),
             mode,
-        });
-    }
+        })
+    } else {
+        None
+    };
     let bytes = opened.read_capped(path, MAX_ENV_FILE_BYTES)?;
     let (vars, lines) = parse(&bytes).map_err(|(line, message)| ConfigError::EnvFileSyntax {
         path: path.to_owned(),
         line,
         message,
     })?;
-    Ok(EnvFileState {
-        path: path.to_owned(),
-        mode: Some(mode),
-        vars,
-        lines,
-    })
+    Ok((
+        EnvFileState {
+            path: path.to_owned(),
+            mode: Some(mode),
+            vars,
+            lines,
+        },
+        refused,
+    ))
 }
 
 /// An env file's text: `comment` lines (each behind `# `), then `NAME='value'` lines, which

@@ -29,6 +29,8 @@ pub struct Settings {
     pub alpaca: AlpacaSettings,
     /// `[store]`: the database.
     pub store: StoreSettings,
+    /// `[metrics]`: the Prometheus textfile.
+    pub metrics: MetricsSettings,
 }
 
 /// `[universe]`: what may be traded.
@@ -224,6 +226,8 @@ pub struct ReportSettings {
     /// Yearly risk-free rate (a fraction) for Sharpe and Sortino.
     #[serde(deserialize_with = "decimal")]
     pub risk_free_rate: Decimal,
+    /// Send a daily summary through the alert webhook at the end of eod.
+    pub notify: bool,
 }
 
 impl Default for ReportSettings {
@@ -232,8 +236,18 @@ impl Default for ReportSettings {
             dir: None,
             benchmark: Some("SPY".parse().expect("valid symbol")),
             risk_free_rate: Decimal::ZERO,
+            notify: false,
         }
     }
+}
+
+/// `[metrics]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// The `.prom` file every job rewrites for node_exporter's textfile collector; empty: none.
+    #[serde(deserialize_with = "optional_path")]
+    pub textfile: Option<PathBuf>,
 }
 
 /// `[alpaca]`: how patient the client is.
@@ -528,6 +542,18 @@ impl Settings {
                 ),
             ));
         }
+        if let Some(path) = &self.metrics.textfile {
+            // node_exporter reads only `*.prom` files, and a job's working directory is `/`.
+            if !path.is_absolute() || path.extension().is_none_or(|e| e != "prom") {
+                return Err((
+                    "metrics.textfile",
+                    format!(
+                        "must be an absolute path ending in .prom (node_exporter reads only those), not {:?}",
+                        path.display().to_string()
+                    ),
+                ));
+            }
+        }
         let a = &self.alpaca;
         for (key, value, lo, hi) in [
             (
@@ -807,7 +833,8 @@ mod tests {
     /// Keys and values `aurora.toml` is made of, to reach the range checks as well as the parser.
     fn toml_like() -> impl Strategy<Value = String> {
         let section = prop::sample::select(vec![
-            "universe", "strategy", "risk", "orders", "data", "report", "alpaca", "store", "x",
+            "universe", "strategy", "risk", "orders", "data", "report", "alpaca", "store",
+            "metrics", "x",
         ]);
         let key = prop::sample::select(vec![
             "symbols",
@@ -832,6 +859,8 @@ mod tests {
             "overlap_sessions",
             "page_limit",
             "dir",
+            "notify",
+            "textfile",
             "connect_timeout_secs",
             "request_timeout_secs",
             "max_attempts",

@@ -235,7 +235,10 @@ pub async fn run(request: &DemoRequest, mut step: impl FnMut(&str)) -> anyhow::R
         );
 
         sim.set_clock(at(date, 9, 0), true);
-        let r = run_job(Job::Status, config.clone(), super::status::run).await?;
+        let r = run_job(Job::Status, config.clone(), async |ctx| {
+            super::status::run(ctx, super::status::StatusRequest::default()).await
+        })
+        .await?;
         note("status", r.exit(), format!("equity {}", r.account.equity));
 
         sim.close_session()

@@ -167,6 +167,21 @@ impl Report for EodReport {
         Some(self.reconciled.last().map_or(self.session, |s| s.session))
     }
 
+    fn error_lines(&self) -> Vec<String> {
+        self.reconciled
+            .iter()
+            .flat_map(|s| s.discrepancies.iter().map(move |d| (s.session, d)))
+            .map(|(session, d)| {
+                format!(
+                    "{session}: position discrepancy {}: expected {}, Alpaca holds {}",
+                    d.symbol,
+                    d.expected.normalize(),
+                    d.actual.normalize()
+                )
+            })
+            .collect()
+    }
+
     fn render(&self) -> String {
         let mut out = String::new();
         for s in &self.reconciled {
@@ -379,6 +394,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
         (history_from, last_target),
     )
     .await?;
+    super::metrics::save_account(ctx, &facts.account, Some(facts.positions.len()));
 
     // The since-start series opens at the close before the first snapshot (or this baseline).
     let start_date = snapshots

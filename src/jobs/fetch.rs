@@ -121,6 +121,13 @@ impl Report for FetchReport {
         self.through
     }
 
+    fn error_lines(&self) -> Vec<String> {
+        self.failed
+            .iter()
+            .map(|f| format!("{}: {}", f.symbol, f.reason))
+            .collect()
+    }
+
     fn render(&self) -> String {
         let mut out = String::new();
         let Some(through) = self.through else {

@@ -8,6 +8,8 @@ pub mod eod;
 pub mod fetch;
 mod files;
 pub mod init;
+pub mod metrics;
+pub mod pause;
 pub mod performance;
 pub mod preflight;
 pub mod report;

@@ -12,6 +12,7 @@ use tracing::info;
 pub use checks::{Check, CheckStatus};
 
 use super::fetch::{self, FetchRequest};
+use super::pause::Pause;
 use super::{JobContext, Report};
 use crate::alpaca::models::CalendarDay;
 use crate::exit::Exit;
@@ -29,8 +30,10 @@ pub struct PreflightReport {
     pub today: Option<Today>,
     /// The checks, in the order they ran.
     pub checks: Vec<Check>,
-    /// `pass`, `fail`, or `no_session`.
+    /// `pass`, `fail`, `no_session` or `paused`.
     pub verdict: Verdict,
+    /// The pause in force (`aurora pause` or `STATE_DIR/HALT`): nothing was checked.
+    pub pause: Option<Pause>,
 }
 
 /// The overall outcome.
@@ -43,13 +46,15 @@ pub enum Verdict {
     Fail,
     /// No session today; nothing to check.
     NoSession,
+    /// Trading is paused; nothing to check.
+    Paused,
 }
 
 impl Report for PreflightReport {
     fn exit(&self) -> Exit {
         match self.verdict {
             Verdict::Fail => Exit::Blocked,
-            Verdict::Pass | Verdict::NoSession => Exit::Ok,
+            Verdict::Pass | Verdict::NoSession | Verdict::Paused => Exit::Ok,
         }
     }
 
@@ -57,8 +62,19 @@ impl Report for PreflightReport {
         self.session_date
     }
 
+    fn error_lines(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .map(|c| format!("preflight check {} failed: {}", c.name, c.detail))
+            .collect()
+    }
+
     fn render(&self) -> String {
         let mut out = String::new();
+        if let Some(p) = &self.pause {
+            return format!("Preflight: ⏸ {}: nothing checked, nothing sent.", p.line());
+        }
         let heading = match self.session_date {
             Some(d) => format!("Preflight for {d}"),
             None => "Preflight".to_owned(),
@@ -87,6 +103,7 @@ impl Report for PreflightReport {
                 count(CheckStatus::Warn)
             ),
             Verdict::NoSession => "NO SESSION: nothing to do today".to_owned(),
+            Verdict::Paused => "PAUSED: nothing checked".to_owned(),
         };
         let _ = writeln!(out, "Verdict: {verdict}");
         out
@@ -95,6 +112,16 @@ impl Report for PreflightReport {
 
 /// Runs every check. Alpaca being unreachable is an error (exit 75), not a failed check.
 pub async fn run(ctx: &JobContext) -> anyhow::Result<PreflightReport> {
+    if let Some(pause) = super::pause::in_force(ctx).await? {
+        info!("{}: nothing to check", pause.line());
+        return Ok(PreflightReport {
+            session_date: None,
+            today: None,
+            checks: Vec::new(),
+            verdict: Verdict::Paused,
+            pause: Some(pause),
+        });
+    }
     let cfg = &ctx.config;
     let mut checks = vec![
         checks::config(cfg.config_file.as_deref()),
@@ -290,5 +317,6 @@ fn finish(
         today,
         checks,
         verdict,
+        pause: None,
     })
 }

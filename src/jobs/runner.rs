@@ -21,6 +21,11 @@ pub trait Report: Serialize {
     fn session(&self) -> Option<SessionDate>;
     /// Human-readable text for stdout.
     fn render(&self) -> String;
+    /// What went wrong, one line each, when the exit is not 0: stored as the run's error text,
+    /// so an alert can say what happened without reading the journal.
+    fn error_lines(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The jobs that run inside the frame.
@@ -122,13 +127,14 @@ where
                 if let Some(session) = report.session() {
                     tracing::Span::current().record("session", session.to_string());
                 }
+                let lines = report.error_lines();
                 RunFinish {
                     finished_at: Utc::now(),
                     session_date: report.session(),
                     outcome: outcome_name(exit).to_owned(),
                     exit_code: exit.code(),
                     summary: serde_json::to_value(report).ok(),
-                    error: None,
+                    error: (exit != Exit::Ok && !lines.is_empty()).then(|| lines.join("\n")),
                 }
             }
             Err(err) => {
@@ -147,6 +153,7 @@ where
             // The job's own outcome matters more; the unfinished row will show the gap.
             error!("cannot record the end of the run: {e}");
         }
+        super::metrics::write_textfile(&ctx);
         result
     }
     .instrument(span)

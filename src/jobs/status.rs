@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-pub use health::Problem;
+pub use health::{Problem, run_failed_key, run_session};
 
+use super::pause::Pause;
 use super::{JobContext, Report};
 use crate::alpaca::models::{Account, Clock, Order, OrderSide, OrderStatus, Position};
 use crate::alpaca::{OrderQuery, OrderStatusFilter};
@@ -20,11 +21,20 @@ use crate::store::{PreflightRecord, RunRecord};
 use crate::systemctl::{self, TimerState};
 use crate::types::{ClientOrderId, Money, SessionDate, Symbol};
 
+/// `aurora status` flags.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatusRequest {
+    /// Exit 1 for every problem, alerted before or not (for scripts); remembers nothing.
+    pub strict: bool,
+}
+
 /// Everything status shows; `--json` prints exactly this.
 #[derive(Clone, Debug, Serialize)]
 pub struct StatusReport {
     /// The market clock and today's session.
     pub market: MarketView,
+    /// The pause in force (`aurora pause` or `STATE_DIR/HALT`), if trading is paused.
+    pub pause: Option<Pause>,
     /// Account summary.
     pub account: AccountView,
     /// Open positions.
@@ -197,19 +207,35 @@ pub struct PreflightView {
 /// The health verdict.
 #[derive(Clone, Debug, Serialize)]
 pub struct Health {
-    /// No problems.
+    /// No problems (a pause is not one).
     pub ok: bool,
-    /// What is wrong.
+    /// What is wrong, each marked `new` when not alerted before.
     pub problems: Vec<Problem>,
+    /// Every problem counts for the exit code, alerted before or not (`--strict`).
+    pub strict: bool,
+}
+
+impl Health {
+    /// The problems this run exits 1 for: the new ones, or all of them under `--strict`.
+    pub fn flagged(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().filter(|p| self.strict || p.new)
+    }
 }
 
 impl Report for StatusReport {
     fn exit(&self) -> Exit {
-        if self.health.ok {
+        if self.health.flagged().next().is_none() {
             Exit::Ok
         } else {
             Exit::Failed
         }
+    }
+
+    fn error_lines(&self) -> Vec<String> {
+        self.health
+            .flagged()
+            .map(|p| format!("{}: {}", p.subject, p.detail))
+            .collect()
     }
 
     fn session(&self) -> Option<SessionDate> {
@@ -225,7 +251,7 @@ impl Report for StatusReport {
 }
 
 /// One concurrent round of requests, then the store.
-pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
+pub async fn run(ctx: &JobContext, request: StatusRequest) -> anyhow::Result<StatusReport> {
     let c = &ctx.client;
     // Today's calendar entry needs the market's date, so it follows the clock; everything
     // else goes out alongside them.
@@ -269,9 +295,32 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
         .latest_preflight(today_date)
         .context("cannot read the preflight verdict")?;
     let local_now = Utc::now();
-    let problems = health::problems(clock.now(), local_now, &today, &runs, preflight.as_ref());
+    let pause = super::pause::in_force_at(ctx, clock.now())?;
+    let mut problems = health::problems(
+        clock.now(),
+        local_now,
+        &today,
+        &runs,
+        preflight.as_ref(),
+        pause.is_some(),
+    );
+    for p in &mut problems {
+        p.new = !ctx
+            .store
+            .was_alerted(&p.key, p.session)
+            .context("cannot read the alerted problems")?;
+    }
+    if !request.strict {
+        // Exit 1 makes systemd run the alert: each new problem is alerted this once.
+        for p in problems.iter().filter(|p| p.new) {
+            ctx.store.mark_alerted(&p.key, p.session, local_now)?;
+            tracing::warn!(problem = %p.key, session = %p.session, "new problem: {}: {}", p.subject, p.detail);
+        }
+    }
+    super::metrics::save_account(ctx, &account, Some(positions.len()));
     Ok(StatusReport {
         market: market_view(&clock, today),
+        pause,
         account: account_view(&account),
         positions: positions.iter().map(position_view).collect(),
         open_orders: orders.iter().map(order_view).collect(),
@@ -303,6 +352,7 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<StatusReport> {
         health: Health {
             ok: problems.is_empty(),
             problems,
+            strict: request.strict,
         },
     })
 }

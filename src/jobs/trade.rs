@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 pub use report::{OrderLine, Outcome, TradeReport};
 
-use super::JobContext;
+use super::{JobContext, pause};
 use crate::plan::risk::{self, RiskInput, Verdict};
 use crate::plan::{self, Plan, PlanInput, tif};
 use crate::store::{PlanOutcome, PlanRecord};
@@ -66,9 +66,9 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
         }
         if !request.replan && !changed {
             // The kill switch blocks everything, a stored plan's unsent orders included.
-            if ctx.config.halt_path().exists() {
-                warn!("kill switch HALT is set: the stored plan's unsent orders stay unsent");
-                return TradeReport::halted(ctx, &current);
+            if let Some(pause) = pause::in_force_at(ctx, now)? {
+                warn!(session = %session.date, "kill switch: {}; the stored plan's unsent orders stay unsent", pause.line());
+                return TradeReport::halted(ctx, &current, &pause);
             }
             info!(session = %session.date, revision = current.plan.revision, "continuing the stored plan");
             submit::submit_plan(ctx, &current, tif).await?;
@@ -91,7 +91,8 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
         account_blockers: &facts.account_blockers,
         previous_closes: &facts.prices.previous_close,
         orders_today: ctx.store.orders_sent(session.date)?,
-        halted: ctx.config.halt_path().exists(),
+        // A pause that began after the gate (while this run planned) still stops it here.
+        halted: pause::in_force_at(ctx, now)?.map(|p| p.line()),
     };
     match risk::enforce(plan.clone(), &input, settings.on_violation) {
         Verdict::Blocked(violations) => {

@@ -14,7 +14,7 @@ use crate::types::{Money, Symbol};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
-    /// `STATE_DIR/HALT` exists: nothing trades.
+    /// Trading is paused (`aurora pause` or `STATE_DIR/HALT`): nothing trades.
     KillSwitch,
     /// The account may not trade: status not `ACTIVE`, or a blocking flag set or missing.
     AccountActive,
@@ -93,20 +93,25 @@ pub struct RiskInput<'a> {
     pub previous_closes: &'a BTreeMap<Symbol, Money>,
     /// Orders Aurora already sent this session (other plans).
     pub orders_today: u32,
-    /// The kill switch file exists.
-    pub halted: bool,
+    /// Why nothing may trade, when trading is paused (`aurora pause` or `STATE_DIR/HALT`).
+    pub halted: Option<String>,
+}
+
+/// The kill switch's violation text for a pause (`paused since … by …: reason`).
+pub fn kill_switch_detail(pause: &str) -> String {
+    format!("{pause}; `aurora resume` to trade")
 }
 
 /// Every rule the plan breaks.
 pub fn violations(plan: &Plan, input: &RiskInput<'_>) -> Vec<Violation> {
     let s = input.settings;
     let mut out = Vec::new();
-    if input.halted {
+    if let Some(pause) = &input.halted {
         out.push(Violation {
             rule: Rule::KillSwitch,
             order: None,
             symbol: None,
-            detail: "the kill switch file HALT exists; remove it to trade".into(),
+            detail: kill_switch_detail(pause),
         });
     }
     if !input.account_blockers.is_empty() {

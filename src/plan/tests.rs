@@ -386,7 +386,7 @@ fn rules_broken(c: &Case, p: &Plan) -> Vec<risk::Rule> {
         account_blockers: &[],
         previous_closes: &c.prices,
         orders_today: 0,
-        halted: false,
+        halted: None,
     };
     risk::violations(p, &input)
         .into_iter()

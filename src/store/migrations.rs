@@ -97,6 +97,33 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE snapshots ADD COLUMN holdings_json TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE snapshots ADD COLUMN targets_json TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE snapshots ADD COLUMN orders_json TEXT NOT NULL DEFAULT '[]';",
+    // 7: operations: pauses (`aurora pause`), problems already alerted (one alert per problem
+    // and session), and the latest account figures a job saw (for the metrics file).
+    "CREATE TABLE pauses (
+        id         INTEGER PRIMARY KEY,
+        since      TEXT NOT NULL,
+        paused_by  TEXT NOT NULL,
+        reason     TEXT,
+        until      TEXT,
+        ended_at   TEXT,
+        ended_by   TEXT
+    );
+    CREATE TABLE alerted (
+        problem      TEXT NOT NULL,
+        session_date TEXT NOT NULL,
+        alerted_at   TEXT NOT NULL,
+        PRIMARY KEY (problem, session_date)
+    ) WITHOUT ROWID;
+    CREATE TABLE account_seen (
+        id                 INTEGER PRIMARY KEY CHECK (id = 1),
+        seen_at            TEXT NOT NULL,
+        equity             TEXT NOT NULL,
+        cash               TEXT NOT NULL,
+        last_equity        TEXT NOT NULL,
+        long_market_value  TEXT NOT NULL,
+        short_market_value TEXT NOT NULL,
+        positions          INTEGER
+    );",
 ];
 
 /// Applies every migration the database has not seen, each in its own transaction.

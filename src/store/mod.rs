@@ -6,6 +6,7 @@ mod bars;
 mod error;
 mod lock;
 mod migrations;
+mod ops;
 mod plans;
 mod preflights;
 mod runs;
@@ -23,6 +24,7 @@ pub use bar_writer::BarWriter;
 pub use bars::{BarSpan, BarUpsert, StoredBar};
 pub use error::{StoreError, is_busy};
 pub use lock::{LOCK_FILE, LockError, LockHolder, StateLock};
+pub use ops::{AccountSeen, PauseRecord};
 pub use plans::{OrderRecord, OrderState, PlanId, PlanOutcome, PlanRecord};
 pub use preflights::PreflightRecord;
 pub use runs::{RunFinish, RunId, RunRecord};
@@ -80,6 +82,26 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Opens the store in `dir` for a command that runs outside the job frame (`pause`, `metrics`,
+/// `alert`): creates the directory (0700) when missing, refuses a truncated database, takes no lock.
+pub fn open_in(dir: &Path, busy_timeout: Duration) -> Result<Store, StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let new_dir = is_new_state_dir(dir);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+    let db = dir.join(DB_FILE);
+    if !new_dir {
+        refuse_truncated(&db)?;
+    }
+    Store::open_with_timeout(&db, busy_timeout)
 }
 
 /// Creates the database file private: 0600 whatever the umask (SQLite gives its WAL and

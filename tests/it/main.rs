@@ -4,6 +4,7 @@
 mod common;
 
 mod adversary;
+mod alerts;
 mod any_date;
 mod client_retries;
 mod config;
@@ -15,6 +16,7 @@ mod hostile;
 mod init;
 mod lock;
 mod paper_guard;
+mod pause;
 mod preflight;
 mod report;
 mod sdk_compat;

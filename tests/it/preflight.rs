@@ -135,14 +135,15 @@ fn low_buying_power_fails() {
 }
 
 #[test]
-fn kill_switch_blocks() {
+fn the_kill_switch_file_pauses_instead_of_failing() {
     let w = World::at(MONDAY_0730_CT);
     std::fs::create_dir_all(w.state_dir()).unwrap();
     std::fs::write(w.state_dir().join("HALT"), "").unwrap();
     w.aurora(&["preflight"])
         .run()
-        .code(3)
-        .stdout_has("❌ kill switch");
+        .code(0)
+        .stdout_has("Preflight: ⏸ paused since ")
+        .stdout_has("no reason given");
 }
 
 #[test]

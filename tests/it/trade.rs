@@ -230,11 +230,14 @@ fn a_failed_preflight_blocks_with_exit_3_and_no_post() {
 }
 
 #[test]
-fn the_kill_switch_blocks_with_exit_3() {
+fn the_kill_switch_file_pauses_trade_with_exit_0() {
     let w = world();
     std::fs::create_dir_all(w.state_dir()).unwrap();
     std::fs::write(w.state_dir().join("HALT"), "").unwrap();
-    w.aurora(&["trade"]).run().code(3).stdout_has("kill switch");
+    w.aurora(&["trade"])
+        .run()
+        .code(0)
+        .stdout_has("Trade: ⏸ paused");
     assert_eq!(posts(&w), 0);
 }
 
@@ -422,14 +425,14 @@ fn a_broker_outage_on_submit_is_temporary_and_the_next_run_finishes() {
 }
 
 #[test]
-fn the_kill_switch_also_stops_a_stored_plan_from_being_continued() {
+fn a_pause_also_stops_a_stored_plan_from_being_continued() {
     let w = world();
     w.aurora(&["trade"]).run().code(0);
     // As if the first run had died before sending: the orders are still planned.
     forget_sends(&w);
     let before = posts(&w);
     std::fs::write(w.state_dir().join("HALT"), "").unwrap();
-    w.aurora(&["trade"]).run().code(3).stdout_has("kill_switch");
+    w.aurora(&["trade"]).run().code(0).stdout_has("⏸ paused");
     assert_eq!(posts(&w), before);
 }
 

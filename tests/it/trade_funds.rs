@@ -184,10 +184,16 @@ fn the_order_cap_counts_what_an_earlier_revision_traded_this_session() {
     let close = friday[0].close.to_string();
     crate::common::api::set_bar(&w, "SPY", "2026-11-30", &close, &close);
     w.sim.open_session().unwrap();
-    // A replan the kill switch blocks, then a plain run: it plans afresh in the same session.
-    std::fs::write(w.state_dir().join("HALT"), "").unwrap();
+    // A replan a risk rule blocks, then a plain run: it plans afresh in the same session.
+    w.account(AccountPatch {
+        trading_blocked: Some(true),
+        ..AccountPatch::default()
+    });
     w.aurora(&["trade", "--replan"]).run().code(3);
-    std::fs::remove_file(w.state_dir().join("HALT")).unwrap();
+    w.account(AccountPatch {
+        trading_blocked: Some(false),
+        ..AccountPatch::default()
+    });
     let again = w.aurora(&["trade", "--json"]).run().code(0).json();
     assert!(
         again["orders"].as_array().unwrap().is_empty(),

@@ -46,6 +46,10 @@ pub fn render(r: &StatusReport) -> String {
         }
     }
 
+    if let Some(p) = &r.pause {
+        let _ = writeln!(out, "⏸ {}", p.line());
+    }
+
     let a = &r.account;
     let pct = a
         .day_change_pct
@@ -253,12 +257,22 @@ pub fn render(r: &StatusReport) -> String {
         );
     }
 
+    let paused = if r.pause.is_some() { " (paused)" } else { "" };
     if r.health.ok {
-        let _ = writeln!(out, "\nHealth: ✅ healthy");
+        let _ = writeln!(out, "\nHealth: ✅ healthy{paused}");
     } else {
-        let _ = writeln!(out, "\nHealth: ❌ {} problem(s)", r.health.problems.len());
+        let _ = writeln!(
+            out,
+            "\nHealth: ❌ {} problem(s){paused}",
+            r.health.problems.len()
+        );
         for p in &r.health.problems {
-            let _ = writeln!(out, "  ❌ {}: {}", p.subject, p.detail);
+            let before = if p.new || r.health.strict {
+                ""
+            } else {
+                " (alerted before)"
+            };
+            let _ = writeln!(out, "  ❌ {}: {}{before}", p.subject, p.detail);
         }
     }
     out

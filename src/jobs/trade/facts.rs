@@ -80,6 +80,7 @@ pub async fn gather(
         async { c.orders(&today).await.context("cannot read today's orders") },
         async { live.await.context("cannot read latest prices") },
     )?;
+    crate::jobs::metrics::save_account(ctx, &account, Some(positions.len()));
 
     let checked = super::history_check::checked_history(ctx, session).await?;
     let history = checked.history;

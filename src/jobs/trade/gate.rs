@@ -23,10 +23,17 @@ pub enum Gate {
     Stop(TradeReport),
 }
 
-/// No session today: nothing to do. Today's session has closed (a late timer): skipped. No
+/// Paused: nothing to do. No session today: nothing to do. Today's session has closed (a late timer): skipped. No
 /// passing preflight for today: run it now if none was recorded; a failed one stops the run.
 /// A dry run passes the same gate: it shows what a real run would do.
 pub async fn check(ctx: &JobContext) -> anyhow::Result<Gate> {
+    if let Some(pause) = crate::jobs::pause::in_force(ctx).await? {
+        info!("{}: nothing to trade", pause.line());
+        return Ok(Gate::Stop(TradeReport::without_orders(
+            None,
+            Outcome::Paused { pause },
+        )));
+    }
     let (clock, today) = crate::jobs::today::market_today(&ctx.client).await?;
     let session = match today {
         Today::NoSession { date, reason } => {

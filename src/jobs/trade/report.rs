@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::exit::Exit;
+use crate::jobs::pause::Pause;
 use crate::jobs::{JobContext, Report};
 use crate::plan::risk::{self, Violation};
 use crate::plan::{Plan, Size};
@@ -23,6 +24,11 @@ pub enum Outcome {
     },
     /// Today's session has closed: a late timer must not trade.
     AfterClose,
+    /// Trading is paused (`aurora pause` or `STATE_DIR/HALT`): nothing was sent.
+    Paused {
+        /// The pause.
+        pause: Pause,
+    },
     /// Today's preflight failed: nothing was sent.
     PreflightFailed {
         /// The failed checks.
@@ -143,15 +149,20 @@ impl TradeReport {
         })
     }
 
-    /// A stored plan the kill switch stops from being continued.
-    pub fn halted(ctx: &JobContext, record: &PlanRecord) -> anyhow::Result<TradeReport> {
+    /// A stored plan the kill switch (a pause that began after the gate) stops from being
+    /// continued.
+    pub fn halted(
+        ctx: &JobContext,
+        record: &PlanRecord,
+        pause: &Pause,
+    ) -> anyhow::Result<TradeReport> {
         let mut report = TradeReport::sent(ctx, record, true, Vec::new())?;
         report.outcome = Outcome::Blocked;
         report.violations.push(Violation {
             rule: risk::Rule::KillSwitch,
             order: None,
             symbol: None,
-            detail: "the kill switch file HALT exists; remove it to trade".into(),
+            detail: risk::kill_switch_detail(&pause.line()),
         });
         Ok(report)
     }
@@ -177,6 +188,32 @@ impl Report for TradeReport {
         self.session
     }
 
+    fn error_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = match &self.outcome {
+            Outcome::PreflightFailed { failed } => failed
+                .iter()
+                .map(|f| format!("preflight failed: {f}"))
+                .collect(),
+            _ => Vec::new(),
+        };
+        lines.extend(self.violations.iter().map(|v| format!("risk rule {v}")));
+        lines.extend(
+            self.orders
+                .iter()
+                .filter(|o| o.outcome == OrderState::Rejected)
+                .map(|o| {
+                    format!(
+                        "order rejected: {} {} ({}): {}",
+                        o.side,
+                        o.symbol,
+                        o.client_order_id,
+                        o.message.as_deref().unwrap_or("no reason given")
+                    )
+                }),
+        );
+        lines
+    }
+
     fn render(&self) -> String {
         let mut out = String::new();
         let date = self.session.map(|d| d.to_string()).unwrap_or_default();
@@ -185,6 +222,7 @@ impl Report for TradeReport {
                 format!("No session today ({reason}): nothing to trade.")
             }
             Outcome::AfterClose => format!("Session {date} has closed: a late run does not trade."),
+            Outcome::Paused { pause } => format!("Trade: ⏸ {}: nothing sent.", pause.line()),
             Outcome::PreflightFailed { failed } => {
                 format!(
                     "Preflight for {date} failed ({}): nothing sent.",

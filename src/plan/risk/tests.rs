@@ -41,7 +41,7 @@ struct World {
     blockers: Vec<String>,
     closes: BTreeMap<Symbol, Money>,
     orders_today: u32,
-    halted: bool,
+    halted: Option<String>,
     orders: Vec<PlannedOrder>,
 }
 
@@ -67,7 +67,7 @@ impl World {
             blockers: Vec::new(),
             closes: BTreeMap::from([(sym("SPY"), m("100")), (sym("TLT"), m("90"))]),
             orders_today: 0,
-            halted: false,
+            halted: None,
             orders: vec![
                 order("TLT", Side::Sell, "10", "90"),
                 order("SPY", Side::Buy, "50", "100"),
@@ -107,7 +107,9 @@ fn the_baseline_breaks_nothing() {
 fn each_rule_catches_its_own_case_and_only_it() {
     type Break = fn(&mut World);
     let cases: [(Rule, Break); 11] = [
-        (Rule::KillSwitch, |w| w.halted = true),
+        (Rule::KillSwitch, |w| {
+            w.halted = Some("paused by test".into())
+        }),
         (Rule::AccountActive, |w| {
             w.blockers = vec!["trading_blocked".into()]
         }),
@@ -158,7 +160,7 @@ fn input(w: &World) -> RiskInput<'_> {
         account_blockers: &w.blockers,
         previous_closes: &w.closes,
         orders_today: w.orders_today,
-        halted: w.halted,
+        halted: w.halted.clone(),
     }
 }
 
@@ -182,7 +184,7 @@ fn block_stops_everything_drop_keeps_the_rest_halt_always_blocks() {
         }
         other => panic!("{other:?}"),
     }
-    w.halted = true;
+    w.halted = Some("paused by test".into());
     assert!(matches!(
         enforce(plan, &input(&w), OnViolation::Drop),
         Verdict::Blocked(_)

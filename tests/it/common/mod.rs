@@ -2,6 +2,7 @@
 //! `aurora` binary run against them with a clean environment.
 
 pub mod api;
+pub mod hook;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
