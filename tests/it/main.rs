@@ -15,6 +15,7 @@ mod history;
 mod hostile;
 mod init;
 mod lock;
+mod metrics;
 mod paper_guard;
 mod pause;
 mod preflight;
