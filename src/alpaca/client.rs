@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::error::{ApiErrorBody, Error};
 use super::models::{
@@ -498,6 +498,10 @@ impl Client {
                     match read_body(resp).await {
                         Ok(bytes) if status.is_success() => {
                             debug!(%endpoint, status = status.as_u16(), attempt, "alpaca request ok");
+                            if attempt > 1 {
+                                // One line per retry budget: the retries themselves are debug.
+                                info!(%endpoint, attempts = attempt, "{endpoint}: answered on attempt {attempt}, after {:.1}s of retries", started.elapsed().as_secs_f64());
+                            }
                             return Ok(bytes);
                         }
                         Ok(bytes) => (
@@ -516,17 +520,21 @@ impl Client {
                 }
                 Err(e) => (self.unreachable(&e, attempt), None),
             };
-            if !failure.is_temporary() || attempt >= self.policy.max_attempts {
+            if !failure.is_temporary() {
+                return Err(failure);
+            }
+            if attempt >= self.policy.max_attempts {
+                warn!(%endpoint, attempts = attempt, "{endpoint}: gave up after {attempt} attempt(s) in {:.1}s: {failure}", started.elapsed().as_secs_f64());
                 return Err(failure);
             }
             let Some(delay) =
                 self.policy
                     .next_delay(attempt, started.elapsed(), wait_hint, fastrand::f64())
             else {
-                warn!(%endpoint, "giving up: the next retry would pass the {:?} deadline", self.policy.deadline);
+                warn!(%endpoint, attempts = attempt, "{endpoint}: gave up after {attempt} attempt(s): the next retry would pass the {:?} deadline: {failure}", self.policy.deadline);
                 return Err(failure);
             };
-            warn!(%endpoint, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "retrying");
+            debug!(%endpoint, attempt, delay_ms = delay.as_millis() as u64, error = %failure, "{endpoint}: retrying in {delay:?} after {failure}");
             tokio::time::sleep(delay).await;
         }
     }

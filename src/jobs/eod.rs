@@ -317,6 +317,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
         .context("cannot read the market clock")?;
     let now = clock.now();
     let today = market::market_date(now);
+    super::record_session(today);
     let mut snapshots = ctx.store.snapshots()?;
     let last = snapshots.last().map(|s| s.session_date);
     let calendar: Vec<Session> = ctx
@@ -352,7 +353,7 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
     };
     let work: Vec<Session> = schedule.pending.iter().copied().chain(preview).collect();
     let Some(first) = work.first().copied() else {
-        info!(session = %today, "nothing to reconcile");
+        info!("nothing to reconcile on {today}: the last closed session has its snapshot");
         return Ok(report);
     };
     if schedule.rerun {
@@ -430,9 +431,18 @@ pub async fn run(ctx: &JobContext, request: EodRequest) -> anyhow::Result<EodRep
             .save_snapshot(snapshot)
             .context("cannot store the snapshot")?;
         for d in &session.discrepancies {
-            warn!(session = %session.session, symbol = %d.symbol, "position discrepancy: expected {}, Alpaca holds {}", d.expected, d.actual);
+            warn!(symbol = %d.symbol, "{}: position discrepancy {}: expected {}, Alpaca holds {}", session.session, d.symbol, d.expected.normalize(), d.actual.normalize());
         }
-        info!(session = %session.session, report = ?session.files.as_ref().map(|f| &f.markdown), "session reconciled");
+        info!(
+            report = ?session.files.as_ref().map(|f| &f.markdown),
+            "session {} reconciled: equity {}, day {}, {} order(s), {} discrepancy(ies); report {}",
+            session.session,
+            session.account.equity,
+            session.pnl.day.signed(),
+            session.orders.len(),
+            session.discrepancies.len(),
+            session.files.as_ref().map_or_else(String::new, |f| f.markdown.display().to_string())
+        );
         report.last_reconciled = Some(session.session);
         report.reconciled.push(session);
     }

@@ -281,6 +281,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         .end
         .map_or(last.date.date(), |e| e.min(last.date.date()));
     report.through = Some(SessionDate::new(end));
+    super::record_session(SessionDate::new(end));
     let mut completed: Vec<NaiveDate> = sessions
         .iter()
         .map(|s| s.date.date())
@@ -300,7 +301,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         gaps::stored_gaps(&ctx.store, &symbols, &completed).context("cannot read stored bars")?
     };
     for (symbol, missing) in &gaps {
-        info!(symbol = %symbol, sessions = missing.len(), first = %missing[0], "gap in stored history; refetching from it");
+        info!(symbol = %symbol, sessions = missing.len(), first = %missing[0], "gap in the stored {symbol} history: {} session(s) missing from {}; refetching from it", missing.len(), missing[0]);
     }
     let first_gaps: BTreeMap<Symbol, NaiveDate> =
         gaps.iter().map(|(s, m)| (s.clone(), m[0])).collect();
@@ -320,7 +321,10 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
         batches = plan.batches.len(),
         up_to_date = plan.up_to_date.len(),
         through = %end,
-        "fetching daily bars"
+        "fetching daily bars through {end}: {} symbol(s) in {} request batch(es), {} already up to date",
+        symbols.len(),
+        plan.batches.len(),
+        plan.up_to_date.len()
     );
     let before = if whole_window {
         BTreeMap::new()
@@ -352,7 +356,7 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
                 })
             {
                 let o = &old[&row.session_date];
-                info!(symbol = %symbol, session = %row.session_date, stored = %o.close, now = %row.close, "a stored bar changed beyond the tolerance; refetching the whole history");
+                info!(symbol = %symbol, session = %row.session_date, stored = %o.close, now = %row.close, "the stored {symbol} bar of {} changed beyond the tolerance ({} → {}); refetching the whole history", row.session_date, o.close, row.close);
                 readjust.insert(symbol.clone());
                 return Vec::new();
             }
@@ -402,13 +406,13 @@ pub async fn fetch_bars(ctx: &JobContext, request: &FetchRequest) -> anyhow::Res
     }
     (report.refilled, report.gaps) = gap_outcome(gaps, &written);
     for r in &report.refilled {
-        info!(symbol = %r.symbol, sessions = r.sessions.len(), "gap refilled");
+        info!(symbol = %r.symbol, sessions = r.sessions.len(), "{} gap refilled: {} session(s)", r.symbol, r.sessions.len());
     }
     for g in &report.gaps {
-        warn!(symbol = %g.symbol, sessions = g.sessions.len(), first = %g.sessions[0], "gap still open: Alpaca served no bar");
+        warn!(symbol = %g.symbol, sessions = g.sessions.len(), first = %g.sessions[0], "{} gap still open: Alpaca served no bar for {} session(s) from {}", g.symbol, g.sessions.len(), g.sessions[0]);
     }
     for f in &report.failed {
-        warn!(symbol = %f.symbol, "{}", f.reason);
+        warn!(symbol = %f.symbol, "fetch failed for {}: {}", f.symbol, f.reason);
     }
 
     report.last_session = ctx
@@ -538,7 +542,7 @@ impl Pass<'_> {
             for (name, bars) in &page.bars {
                 // Trust Alpaca's key only if it is one we asked for.
                 let Some(symbol) = batch.symbols.iter().find(|s| s.as_str() == name) else {
-                    warn!(symbol = %name, "Alpaca returned bars for a symbol not asked for; ignored");
+                    warn!(symbol = %name, "Alpaca returned bars for {name}, a symbol not asked for; ignored");
                     continue;
                 };
                 seen.insert(symbol.clone());
@@ -548,7 +552,7 @@ impl Pass<'_> {
                     match validate::to_stored(symbol, bar, feed, adjustment, fetched_at) {
                         Ok(row) => valid.push(row),
                         Err(skipped) => {
-                            warn!(symbol = %skipped.symbol, session = %skipped.session_date, "skipped bar: {}", skipped.reason);
+                            warn!(symbol = %skipped.symbol, "skipped the {} bar of {}: {}", skipped.symbol, skipped.session_date, skipped.reason);
                             self.report.skipped.push(skipped);
                         }
                     }

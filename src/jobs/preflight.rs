@@ -154,7 +154,7 @@ pub async fn run(ctx: &JobContext) -> anyhow::Result<PreflightReport> {
     };
     checks.push(checks::session(&today));
     if let Today::NoSession { reason, .. } = &today {
-        info!(session = %session_date, "no session today ({reason}); nothing to check");
+        info!("no session on {session_date} ({reason}): nothing to check");
         return finish(ctx, Some(session_date), Some(today), checks);
     }
 
@@ -215,7 +215,12 @@ async fn market_data(ctx: &JobContext, today: SessionDate) -> anyhow::Result<Che
     info!(
         missing = missing.len(),
         gaps = gaps.len(),
-        "market data is stale or has gaps; fetching to catch up"
+        "market data is stale or has gaps: {} of {} symbol(s) lack the {previous} bar, {} gap(s) in the last {} sessions; fetching to catch up",
+        missing.len(),
+        universe.len(),
+        gaps.len(),
+        window.len(),
+        previous = previous.date
     );
     let request = FetchRequest {
         symbols: None,

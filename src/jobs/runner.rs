@@ -124,9 +124,6 @@ where
         let finish = match &result {
             Ok(report) => {
                 let exit = report.exit();
-                if let Some(session) = report.session() {
-                    tracing::Span::current().record("session", session.to_string());
-                }
                 let lines = report.error_lines();
                 RunFinish {
                     finished_at: Utc::now(),
@@ -158,6 +155,12 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// Tags every later event of the running job with its session (the journal's `SESSION` field),
+/// once the job knows which it is.
+pub fn record_session(session: SessionDate) {
+    tracing::Span::current().record("session", session.to_string());
 }
 
 /// The `runs.outcome` word for an exit.

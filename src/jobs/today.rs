@@ -19,5 +19,9 @@ pub async fn market_today(client: &Client) -> anyhow::Result<(Clock, Today)> {
         .context("cannot read the market calendar")?;
     let sessions: Vec<_> = calendar.iter().map(CalendarDay::session).collect();
     let today = market::today(clock.now(), &sessions);
+    super::record_session(match &today {
+        Today::Session(s) => s.date,
+        Today::NoSession { date, .. } => *date,
+    });
     Ok((clock, today))
 }

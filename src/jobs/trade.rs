@@ -42,7 +42,10 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
     let (tif, past_cutoff) =
         tif::for_session(ctx.config.settings.orders.time_in_force, &session, now);
     if past_cutoff {
-        warn!("past the 09:28 ET cutoff for opg orders; using day");
+        warn!(
+            "{}: past the 09:28 ET cutoff for opg orders; using day orders",
+            session.date
+        );
     }
 
     let fingerprint = plan::settings_fingerprint(&ctx.config.settings);
@@ -70,7 +73,12 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
                 warn!(session = %session.date, "kill switch: {}; the stored plan's unsent orders stay unsent", pause.line());
                 return TradeReport::halted(ctx, &current, &pause);
             }
-            info!(session = %session.date, revision = current.plan.revision, "continuing the stored plan");
+            info!(
+                revision = current.plan.revision,
+                "continuing the stored plan for {} (revision {})",
+                session.date,
+                current.plan.revision
+            );
             submit::submit_plan(ctx, &current, tif).await?;
             return TradeReport::sent(ctx, &current, true, Vec::new());
         }
@@ -99,7 +107,7 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
             for v in &violations {
                 warn!(
                     symbol = v.symbol.as_ref().map(|s| s.to_string()),
-                    "risk rule {}: {}", v.rule, v.detail
+                    "plan for {} blocked by risk rule {v}", session.date
                 );
             }
             ctx.store.insert_plan(
@@ -113,7 +121,10 @@ pub async fn run(ctx: &JobContext, request: TradeRequest) -> anyhow::Result<Trad
         }
         Verdict::Allowed { plan, dropped } => {
             for v in &dropped {
-                warn!("risk rule {} dropped an order: {v}", v.rule);
+                warn!(
+                    symbol = v.symbol.as_ref().map(|s| s.to_string()),
+                    "risk rule {} dropped an order: {v}", v.rule
+                );
             }
             if request.dry_run {
                 ctx.store
@@ -178,6 +189,6 @@ fn make_plan(
             .cloned()
             .chain(targets.skipped.iter().map(ToString::to_string)),
     );
-    info!(session = %session, orders = plan.orders.len(), hash = %plan.hash, "planned");
+    info!(orders = plan.orders.len(), hash = %plan.hash, "planned {} order(s) for {session} (revision {revision}, plan {})", plan.orders.len(), plan.hash);
     Ok(plan)
 }

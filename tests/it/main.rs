@@ -14,6 +14,7 @@ mod fetch;
 mod history;
 mod hostile;
 mod init;
+mod journal;
 mod lock;
 mod metrics;
 mod paper_guard;

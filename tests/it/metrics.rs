@@ -53,10 +53,15 @@ fn every_job_writes_the_textfile_and_prometheus_parses_every_metric() {
     let dir = w.home.path().join("textfile_collector");
     std::fs::create_dir_all(&dir).unwrap();
     let prom = dir.join("aurora.prom");
-    w.write_config(&format!("{FIXED}[metrics]\ntextfile = \"{}\"\n", prom.display()));
+    w.write_config(&format!(
+        "{FIXED}[metrics]\ntextfile = \"{}\"\n",
+        prom.display()
+    ));
     w.aurora(&["preflight"]).run().code(0);
     w.aurora(&["trade"]).run().code(0);
-    w.aurora(&["pause", "--reason", "after the trade"]).run().code(0);
+    w.aurora(&["pause", "--reason", "after the trade"])
+        .run()
+        .code(0);
 
     let file = std::fs::read_to_string(&prom).unwrap();
     let mode = std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777;
@@ -89,16 +94,31 @@ fn every_job_writes_the_textfile_and_prometheus_parses_every_metric() {
         );
     }
     let none = serde_json::json!({});
-    assert_eq!(value(&families, "aurora_account_equity_dollars", none.clone()), 100_000.0);
+    assert_eq!(
+        value(&families, "aurora_account_equity_dollars", none.clone()),
+        100_000.0
+    );
     assert_eq!(value(&families, "aurora_positions", none.clone()), 0.0);
     assert_eq!(value(&families, "aurora_paused", none.clone()), 0.0);
     let job = |j: &str| serde_json::json!({ "job": j });
-    assert_eq!(value(&families, "aurora_job_last_exit_code", job("preflight")), 0.0);
-    assert_eq!(value(&families, "aurora_job_last_exit_code", job("trade")), 0.0);
+    assert_eq!(
+        value(&families, "aurora_job_last_exit_code", job("preflight")),
+        0.0
+    );
+    assert_eq!(
+        value(&families, "aurora_job_last_exit_code", job("trade")),
+        0.0
+    );
     assert!(value(&families, "aurora_job_last_duration_seconds", job("trade")) >= 0.0);
     let state = |s: &str| serde_json::json!({ "state": s });
-    assert_eq!(value(&families, "aurora_orders_today", state("accepted")), 3.0);
-    assert_eq!(value(&families, "aurora_orders_today", state("rejected")), 0.0);
+    assert_eq!(
+        value(&families, "aurora_orders_today", state("accepted")),
+        3.0
+    );
+    assert_eq!(
+        value(&families, "aurora_orders_today", state("rejected")),
+        0.0
+    );
 
     let printed = w.aurora(&["metrics"]).run().code(0).stdout;
     let now = parse(&printed);

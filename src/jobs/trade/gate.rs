@@ -37,7 +37,7 @@ pub async fn check(ctx: &JobContext) -> anyhow::Result<Gate> {
     let (clock, today) = crate::jobs::today::market_today(&ctx.client).await?;
     let session = match today {
         Today::NoSession { date, reason } => {
-            info!(session = %date, "no session today ({reason}); nothing to trade");
+            info!("no session on {date} ({reason}): nothing to trade");
             return Ok(Gate::Stop(TradeReport::without_orders(
                 Some(date),
                 Outcome::NoSession {
@@ -49,7 +49,10 @@ pub async fn check(ctx: &JobContext) -> anyhow::Result<Gate> {
     };
     let now = clock.now();
     if session.phase(now) == Phase::Closed {
-        warn!(session = %session.date, "today's session has closed; a late trade run does not trade");
+        warn!(
+            "the {} session has closed: a late trade run does not trade",
+            session.date
+        );
         return Ok(Gate::Stop(TradeReport::without_orders(
             Some(session.date),
             Outcome::AfterClose,
@@ -85,7 +88,7 @@ async fn preflight_failures(
         let checks = serde_json::from_value::<Vec<preflight::Check>>(p.checks).unwrap_or_default();
         return Ok(Some(failed_checks(&checks)));
     }
-    info!(session = %session, "no preflight recorded for today; running it first");
+    info!("no preflight recorded for {session}; running it first");
     let report = preflight::run(ctx).await.context("inline preflight")?;
     if report.verdict == PreflightVerdict::Fail {
         return Ok(Some(failed_checks(&report.checks)));

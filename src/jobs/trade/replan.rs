@@ -58,7 +58,8 @@ async fn resolve_in_flight(
             None => {
                 warn!(
                     client_order_id = order.client_order_id.as_str(),
-                    "not at Alpaca after {} lookups", policy.max_attempts
+                    symbol = %order.symbol,
+                    "{} is not at Alpaca after {} lookups", super::submit::describe(order, order.size), policy.max_attempts
                 );
                 set(
                     ctx,
@@ -112,7 +113,7 @@ async fn cancel_open(ctx: &JobContext, current: &PlanRecord) -> anyhow::Result<(
         .filter(|o| ours.contains(o.client_order_id.as_str()))
         .collect();
     for order in &mine {
-        info!(client_order_id = %order.client_order_id, "replan: canceling");
+        info!(client_order_id = %order.client_order_id, symbol = %order.symbol, "replan: canceling open order {} {} {} ({})", order.side.as_str(), order.qty.map(|q| q.normalize().to_string()).unwrap_or_default(), order.symbol, order.client_order_id);
         ctx.client
             .cancel_order(&order.id)
             .await

@@ -11,7 +11,7 @@
 use anyhow::Context as _;
 use chrono::Utc;
 use futures::StreamExt as _;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::facts;
 use crate::alpaca::models::{Order, OrderStatus};
@@ -110,13 +110,13 @@ async fn resize_buys<'a>(
         match resized {
             Resized::Keep => work.push((*o, now.size, state)),
             Resized::Shrink { size, note, .. } => {
-                warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{note}");
+                warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{}: {note}", describe(o, now.size));
                 ctx.store
                     .set_sent_size(id, Some(size), Some(&note), Utc::now())?;
                 work.push((*o, size, state));
             }
             Resized::Drop { note } => {
-                warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{note}");
+                warn!(client_order_id = id.as_str(), symbol = %o.symbol, "{} not sent: {note}", describe(o, now.size));
                 ctx.store
                     .set_sent_size(id, r.sent_size, Some(&note), Utc::now())?;
                 set(ctx, o, OrderState::Skipped, None, None)?;
@@ -189,7 +189,9 @@ async fn drive(
         if unanswered >= MAX_SUBMISSIONS {
             warn!(
                 client_order_id = id,
-                "no certain answer after {MAX_SUBMISSIONS} submissions; a later run will look it up"
+                symbol = %order.symbol,
+                "{}: no certain answer after {MAX_SUBMISSIONS} submissions ({last_error}); a later run will look it up",
+                describe(order, size)
             );
             return Err(Temporary(format!(
                 "order {id} is still unresolved after {MAX_SUBMISSIONS} submissions ({last_error}); \
@@ -217,9 +219,10 @@ async fn drive(
             Submitted::Refused(e) if is_duplicate_id(&e) => {
                 // Alpaca has an order with this id: adopt it once the lookup finds it. Counted:
                 // a lookup that keeps answering 404 must not make this loop forever.
-                info!(
+                debug!(
                     client_order_id = id,
-                    "id already used at Alpaca; looking it up"
+                    "{}: id already used at Alpaca; looking it up",
+                    describe(order, size)
                 );
                 set(ctx, order, OrderState::Unknown, None, Some(&e.to_string()))?;
                 state = OrderState::Unknown;
@@ -228,12 +231,17 @@ async fn drive(
             }
             Submitted::Refused(e) => {
                 let message = refusal(&e);
-                warn!(client_order_id = id, symbol = %order.symbol, "rejected: {message}");
+                warn!(client_order_id = id, symbol = %order.symbol, "order rejected: {}: {message}", describe(order, size));
                 return set(ctx, order, OrderState::Rejected, None, Some(&message));
             }
             Submitted::Unknown(e) => {
                 // A timeout, a dropped connection, a 5xx, or a 200 whose body was unreadable.
-                warn!(client_order_id = id, "outcome unknown ({e}); looking it up");
+                // One warning per order when it gives up (above), not one per send.
+                debug!(
+                    client_order_id = id,
+                    "{}: outcome unknown ({e}); looking it up",
+                    describe(order, size)
+                );
                 set(ctx, order, OrderState::Unknown, None, Some(&e.to_string()))?;
                 state = OrderState::Unknown;
                 unanswered += 1;
@@ -241,6 +249,19 @@ async fn drive(
             }
         }
     }
+}
+
+/// `buy 132 SPY (aurora-2026-11-30-…)` or `buy $1,000.00 of SPY (…)`: an order in a log line.
+pub(super) fn describe(order: &PlannedOrder, size: Size) -> String {
+    let amount = match size {
+        Size::Qty(q) => format!("{} {}", q.normalize(), order.symbol),
+        Size::Notional(n) => format!("{n} of {}", order.symbol),
+    };
+    format!(
+        "{} {amount} ({})",
+        order.side.as_str(),
+        order.client_order_id.as_str()
+    )
 }
 
 /// Alpaca's order with this client order id, or `None` when it has none.
@@ -276,7 +297,9 @@ pub(super) fn record_found(
     if placed.status == OrderStatus::Rejected {
         warn!(
             client_order_id = order.client_order_id.as_str(),
-            "Alpaca rejected it after taking it"
+            symbol = %order.symbol,
+            "order rejected: {}: Alpaca rejected it after taking it",
+            describe(order, order.size)
         );
         let status = (placed.id.as_str(), placed.status.as_str());
         return set(
@@ -287,7 +310,22 @@ pub(super) fn record_found(
             Some("rejected by Alpaca after it was accepted"),
         );
     }
-    info!(client_order_id = order.client_order_id.as_str(), symbol = %order.symbol, status = placed.status.as_str(), "accepted");
+    let size = match (placed.qty, placed.notional) {
+        (Some(q), _) => Size::Qty(q),
+        (None, Some(n)) => Size::Notional(crate::types::Money::new(n)),
+        (None, None) => order.size,
+    };
+    info!(
+        client_order_id = order.client_order_id.as_str(),
+        symbol = %order.symbol,
+        status = placed.status.as_str(),
+        "order accepted: {}{}",
+        describe(order, size),
+        match placed.status.as_str() {
+            "accepted" | "new" => String::new(),
+            other => format!(", now {other}"),
+        }
+    );
     set(
         ctx,
         order,
