@@ -3,6 +3,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _};
 
@@ -45,7 +46,11 @@ pub fn run() -> anyhow::Result<Exit> {
     // Everything Aurora creates (store, WAL, lock, reports, backups) is private to the user,
     // whatever umask it was started with; the state files also set their modes themselves.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
-    logging::init(Verbosity::from_flags(cli.quiet, cli.verbose));
+    let verbosity = Verbosity::from_flags(cli.quiet, cli.verbose);
+    // The demo logs to a file in its state directory (unless -v), which it makes first.
+    if !matches!(cli.command, Command::Demo(_)) || cli.verbose > 0 {
+        logging::init(verbosity);
+    }
     let sources = sources(&cli, &matches);
     let env = |name: &str| std::env::var(name).ok();
     // One thread is plenty for a handful of concurrent requests, and starts fastest.
@@ -178,9 +183,17 @@ pub fn run() -> anyhow::Result<Exit> {
             Ok(report.exit())
         }
         Command::Demo(args) => {
+            let state_dir = jobs::demo::prepare_state_dir(cli.state_dir.as_deref())?;
+            let log = (cli.verbose == 0).then(|| state_dir.join(jobs::demo::LOG_FILE));
+            if let Some(path) = &log {
+                logging::init_to_file(verbosity, path)
+                    .with_context(|| format!("cannot open {}", path.display()))?;
+            }
             let request = DemoRequest {
                 days: args.days,
-                state_dir: cli.state_dir.clone(),
+                state_dir,
+                settings: jobs::demo::settings(cli.config.as_deref())?,
+                rate_limit: None,
             };
             // With --json, stdout holds only the JSON document: the step lines go to stderr.
             let json = cli.json;
@@ -191,7 +204,7 @@ pub fn run() -> anyhow::Result<Exit> {
                     print_out(line);
                 }
             };
-            let report = runtime.block_on(jobs::demo::run(&request, step))?;
+            let report = runtime.block_on(jobs::demo::run(&request, log, step))?;
             print_report(&cli, &report)?;
             Ok(report.exit())
         }

@@ -23,6 +23,7 @@ pub use env_file::{EnvFileState, MAX_ENV_FILE_BYTES, render_env_file};
 pub use error::ConfigError;
 pub use origin::{Origin, Sourced};
 pub use paths::{Instance, Paths};
+pub use settings::read as read_settings;
 pub use settings::{
     AlpacaSettings, DataSettings, Feed, KeyLines, MAX_CONFIG_BYTES, MetricsSettings, OnViolation,
     OrderSettings, ReportSettings, RiskSettings, Settings, StoreSettings, StrategySettings,

@@ -40,6 +40,28 @@ impl Verbosity {
     }
 }
 
+/// Sends the log to `path` (appended, plain text) instead of stderr: `aurora demo` keeps its step
+/// table on the terminal clean. `RUST_LOG` still sets the level.
+pub fn init_to_file(verbosity: Verbosity, path: &std::path::Path) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .with_target(false)
+                .compact(),
+        )
+        .try_init();
+    Ok(())
+}
+
 /// Installs the global subscriber. `RUST_LOG` overrides the level; `JOURNAL_STREAM` (set by
 /// systemd for a service's stdout/stderr) sends events to the journal with their fields
 /// (`JOB`, `SESSION`, …) as journal fields.

@@ -21,4 +21,4 @@ mod table;
 mod today;
 pub mod trade;
 
-pub use runner::{Job, JobContext, Report, record_session, run};
+pub use runner::{Job, JobContext, Report, record_session, run, run_with};

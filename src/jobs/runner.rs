@@ -1,6 +1,7 @@
 //! The frame around every job: state directory, lock, store, client, and the `runs` record.
 
 use std::os::unix::fs::DirBuilderExt;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -69,8 +70,8 @@ pub struct JobContext {
     pub config: Config,
     /// The store.
     pub store: Store,
-    /// The Alpaca client.
-    pub client: Client,
+    /// The Alpaca client (shared with later jobs in one process: the demo keeps one rate budget).
+    pub client: Arc<Client>,
     /// This run's row in `runs`.
     pub run_id: RunId,
 }
@@ -78,6 +79,21 @@ pub struct JobContext {
 /// Runs `body` as `job`: takes the lock when needed, records the run at its start and end
 /// (so a crash shows as unfinished), and returns the report or the error.
 pub async fn run<R, F>(job: Job, config: Config, body: F) -> anyhow::Result<R>
+where
+    R: Report,
+    F: AsyncFnOnce(&JobContext) -> anyhow::Result<R>,
+{
+    run_with(job, config, None, body).await
+}
+
+/// [`run`] with a client made earlier, whose knowledge of Alpaca's rate budget carries over
+/// from job to job (`aurora demo` runs every job in one process); `None` makes a new one.
+pub async fn run_with<R, F>(
+    job: Job,
+    config: Config,
+    client: Option<Arc<Client>>,
+    body: F,
+) -> anyhow::Result<R>
 where
     R: Report,
     F: AsyncFnOnce(&JobContext) -> anyhow::Result<R>,
@@ -111,7 +127,10 @@ where
             Store::open_with_timeout(&config.db_path(), config.settings.store.busy_timeout())
                 .context("cannot open the store")?;
         let run_id = store.start_run(job.name(), Utc::now())?;
-        let client = Client::new(&config.alpaca, &config.settings.alpaca)?;
+        let client = match client {
+            Some(c) => c,
+            None => Arc::new(Client::new(&config.alpaca, &config.settings.alpaca)?),
+        };
         let ctx = JobContext {
             config,
             store,

@@ -9,6 +9,7 @@ mod any_date;
 mod client_retries;
 mod config;
 mod config_sources;
+mod demo;
 mod eod;
 mod fetch;
 mod history;
