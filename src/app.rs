@@ -149,8 +149,15 @@ pub fn run() -> anyhow::Result<Exit> {
             let request = EodRequest {
                 preview: args.preview,
             };
+            let sources_for_summary = sources.clone();
             run_job(&runtime, &cli, &sources, Job::Eod, async move |ctx| {
-                jobs::eod::run(ctx, request).await
+                let sources = sources_for_summary;
+                let report = jobs::eod::run(ctx, request).await?;
+                if ctx.config.settings.report.notify {
+                    let target = jobs::alert::target(&sources, &|name| std::env::var(name).ok());
+                    jobs::summary::send(&report, target.webhook.as_ref(), target.format).await;
+                }
+                Ok(report)
             })
         }
         Command::Report(args) => {

@@ -115,13 +115,17 @@ impl Report for AlertReport {
 }
 
 /// The webhook and its format, from the environment or the env file.
-struct Target {
-    webhook: Option<reqwest::Url>,
-    format: Format,
-    problems: Vec<String>,
+pub struct Target {
+    /// `AURORA_ALERT_WEBHOOK`, when set and valid.
+    pub webhook: Option<reqwest::Url>,
+    /// `AURORA_ALERT_FORMAT`, or the webhook host's.
+    pub format: Format,
+    /// What is wrong with the env file or the two variables, one line each.
+    pub problems: Vec<String>,
 }
 
-fn target(sources: &Sources, env: &dyn Fn(&str) -> Option<String>) -> Target {
+/// Where alerts (and the daily summary) go, from the environment or the env file.
+pub fn target(sources: &Sources, env: &dyn Fn(&str) -> Option<String>) -> Target {
     let (values, env_problem) = config::lookup_for_alert(
         sources,
         env,

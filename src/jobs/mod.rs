@@ -16,6 +16,7 @@ pub mod report;
 mod runner;
 pub mod sim;
 pub mod status;
+pub mod summary;
 pub mod systemd;
 mod table;
 mod today;

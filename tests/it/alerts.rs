@@ -202,3 +202,47 @@ fn a_test_alert_without_a_webhook_is_a_configuration_error() {
         .code(2)
         .stdout_has("AURORA_ALERT_WEBHOOK is not set");
 }
+
+#[test]
+fn report_notify_sends_the_daily_summary_at_the_end_of_eod() {
+    let w = World::at("2026-11-30T14:00:00Z");
+    w.write_config(&format!("{}[report]\nnotify = true\n", crate::trade::FIXED));
+    let hook = Hook::start(&[]);
+    let url = format!("{}/summary", hook.base);
+    w.aurora(&["trade"]).run().code(0);
+    w.sim.open_session().unwrap();
+    w.sim.close_session().unwrap();
+    w.sim
+        .set_clock("2026-11-30T21:15:00Z".parse().unwrap(), true);
+    w.aurora(&["eod"])
+        .env("AURORA_ALERT_WEBHOOK", &url)
+        .run()
+        .code(0);
+    let got = hook.received();
+    assert_eq!(got.len(), 1, "one summary per eod");
+    let body = got[0].json();
+    assert_eq!(body["session"], "2026-11-30");
+    assert!(
+        body["equity"].is_string() && body["day_pnl"].is_string(),
+        "{body}"
+    );
+    assert!(body["day_return_pct"].is_string(), "{body}");
+    assert_eq!(body["orders"], 3);
+    assert_eq!(body["filled"], 3);
+    assert_eq!(body["fills"], 3);
+    assert_eq!(body["discrepancies"], serde_json::json!([]));
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .contains("discrepancies: none"),
+        "{body}"
+    );
+    // Off by default: eod sends nothing.
+    w.write_config(crate::trade::FIXED);
+    w.aurora(&["eod"])
+        .env("AURORA_ALERT_WEBHOOK", &url)
+        .run()
+        .code(0);
+    assert_eq!(hook.received().len(), 1);
+}
