@@ -138,7 +138,7 @@ fn main() {
                 account_blockers: &[],
                 previous_closes: &prices,
                 orders_today: 0,
-                halted: false,
+                halted: None,
             },
         );
         (started.elapsed(), plan.orders.len(), verdict.len())

@@ -37,8 +37,9 @@ impl Hook {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
-        let mut plan = statuses.to_vec().into_iter();
+        let plan = statuses.to_vec();
         std::thread::spawn(move || {
+            let mut plan = plan.into_iter();
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
