@@ -154,16 +154,16 @@ impl Report for DemoReport {
             ));
         }
         // The stats block of the last day's eod report.
-        if let Some(eod) = &self.last_eod {
-            out.push('\n');
-            for line in eod
-                .render()
-                .lines()
-                .take_while(|l| !l.trim_start().starts_with("report "))
-            {
-                out.push_str(line);
-                out.push('\n');
-            }
+        if let Some(day) = self.last_eod.as_ref().and_then(|e| e.reconciled.last()) {
+            out.push_str(&format!(
+                "\nPerformance through {} ({} session{}): equity {}, since start {}\n",
+                day.session,
+                day.stats.sessions,
+                if day.stats.sessions == 1 { "" } else { "s" },
+                day.account.equity,
+                day.pnl.since_start.signed()
+            ));
+            out.push_str(&super::performance::block(&day.stats));
         }
         out.push('\n');
         if let Some(c) = &self.chart {

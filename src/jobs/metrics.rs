@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -65,12 +64,7 @@ pub fn gather(store: &Store, halt: &Path) -> anyhow::Result<Metrics> {
         Some(s) => store.order_state_counts(s)?,
         None => Vec::new(),
     };
-    // The eod job's own count: its report lists each discrepancy it found.
-    let discrepancies = store.last_summary("eod")?.map(|eod| {
-        eod.pointer("/day/discrepancies")
-            .and_then(|d| d.as_array())
-            .map_or(0, |d| d.len() as u64)
-    });
+    let discrepancies = store.last_eod_discrepancies()?;
     Ok(Metrics {
         account: store.account_seen()?,
         // An expired pause is ended by the first job that reads Alpaca's clock after its end.
@@ -118,35 +112,14 @@ pub fn write_textfile(ctx: &JobContext) {
     }
 }
 
-/// Replaces `path` whole: a temporary file beside it, synced, then renamed over it, so the
-/// collector never reads half a file. Mode 0644: node_exporter runs as another user.
+/// Replaces `path` whole (`atomic_file`: the collector never reads half a file), mode 0644:
+/// node_exporter runs as another user.
 fn replace_file(path: &Path, text: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} names no file", path.display()))?;
-    // node_exporter reads only `*.prom`: a temporary name without that suffix is never read.
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        // The mode above is masked by the umask (077 for Aurora).
+    crate::atomic_file::write_with(path, |f| {
         f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-        f.write_all(text)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.with_context(|| format!("cannot write {}", path.display()))
+        f.write_all(text)
+    })
+    .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The Prometheus text format (version 0.0.4): HELP and TYPE for every metric, even one with no

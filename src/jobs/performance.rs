@@ -202,6 +202,20 @@ pub fn last_of_previous_month(dates: &[NaiveDate], date: NaiveDate) -> Option<Na
     dates.iter().rev().find(|d| **d < first_of_month).copied()
 }
 
+/// The stats block for a terminal: [`rows`] (but the session count, which the heading says) as
+/// an aligned two-column table.
+pub fn block(s: &Stats) -> String {
+    let rows: Vec<Vec<String>> = rows(s)
+        .into_iter()
+        .skip(1)
+        .map(|(k, v)| vec![k.to_owned(), v])
+        .collect();
+    super::table::table(
+        &rows,
+        &[super::table::Align::Left, super::table::Align::Right],
+    )
+}
+
 /// The performance block as label–value rows: percent with signs for fractions, two places
 /// for ratios, dollars for money. The daily report and `aurora report` show the same rows.
 pub fn rows(s: &Stats) -> Vec<(&'static str, String)> {

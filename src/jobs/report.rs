@@ -163,12 +163,7 @@ impl Report for PerformanceReport {
             self.stats.sessions,
             if self.stats.sessions == 1 { "" } else { "s" }
         );
-        let rows: Vec<Vec<String>> = performance::rows(&self.stats)
-            .into_iter()
-            .skip(1)
-            .map(|(k, v)| vec![k.to_owned(), v])
-            .collect();
-        out.push_str(&table(&rows, &[Align::Left, Align::Right]));
+        out.push_str(&performance::block(&self.stats));
         if !self.allocation.is_empty() {
             let _ = writeln!(out, "\nAllocation on {}", self.to);
             let pct =

@@ -173,18 +173,20 @@ impl Store {
         Ok(text.and_then(|t| t.parse().ok()))
     }
 
-    /// The result (JSON) of the latest finished run of `job` that stored one.
-    pub fn last_summary(&self, job: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        let text: Option<String> = self
+    /// The position discrepancies eod found in the latest session it reconciled, read from
+    /// that run's stored report (`reconciled[-1].discrepancies`).
+    pub fn last_eod_discrepancies(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self
             .conn
             .query_row(
-                "SELECT summary_json FROM runs WHERE job = ?1 AND summary_json IS NOT NULL
+                "SELECT json_array_length(summary_json, '$.reconciled[#-1].discrepancies')
+                 FROM runs
+                 WHERE job = 'eod' AND json_array_length(summary_json, '$.reconciled') > 0
                  ORDER BY id DESC LIMIT 1",
-                [job],
+                [],
                 |r| r.get(0),
             )
-            .optional()?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+            .optional()?)
     }
 }
 

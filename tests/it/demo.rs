@@ -72,7 +72,8 @@ fn the_step_table_ends_with_the_stats_block_and_the_chart_and_logs_go_to_demo_lo
         .run()
         .code(0)
         .stdout_has("2026-11-30  trade     ok 4 order(s) sent: 4 accepted")
-        .stdout_has("End of day 2026-11-30\n  equity ")
+        .stdout_has("Performance through 2026-11-30 (1 session): equity ")
+        .stdout_has("  max drawdown ")
         .stdout_has(&format!(
             "  chart    {}",
             state.join("reports/equity.svg").display()
