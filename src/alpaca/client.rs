@@ -629,10 +629,22 @@ impl Client {
                 .unwrap_or_else(|e| e.into_inner());
             // Requests still in flight were sent after this answer's count: they use it up too.
             let in_flight = self.in_flight[api as usize].load(Ordering::SeqCst);
-            state.remaining =
+            let remaining =
                 num("x-ratelimit-remaining").map(|n| (n.max(0) as u64).saturating_sub(in_flight));
-            state.reset =
+            let reset =
                 num("x-ratelimit-reset").and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
+            // Concurrent answers arrive in any order: one counted before another that has
+            // already been read must not hand back budget the other used. Only an answer from
+            // a later window (a later reset) raises what is left.
+            let later_window = match (reset, state.reset) {
+                (Some(new), Some(old)) => new > old,
+                _ => true,
+            };
+            state.remaining = match (state.remaining, remaining) {
+                (Some(old), Some(new)) if !later_window => Some(old.min(new)),
+                (_, new) => new,
+            };
+            state.reset = reset;
         }
         self.rate_answer[api as usize].notify_waiters();
     }

@@ -267,7 +267,7 @@ fn an_invalid_bar_is_skipped_and_named() {
         .run()
         .code(0)
         .stdout_has("skipped QQQ 2026-11-24: high 390 is below low 395")
-        .stderr_has("skipped bar");
+        .stderr_has("skipped the QQQ bar of 2026-11-24: high 390 is below low 395");
     let qqq: Vec<_> = stored(&w, &["QQQ"])
         .into_iter()
         .map(|b| b.date.to_string())

@@ -26,7 +26,7 @@ fn an_endless_retry_after_gives_up_with_75_instead_of_panicking() {
         .aurora(&["preflight"])
         .run()
         .code(75)
-        .stderr_has("giving up");
+        .stderr_has("GET /v2/account: gave up after 2 attempt(s): the next retry would pass");
     assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     assert_eq!(w.requests_to("/v2/account").len(), 2);
 }
