@@ -125,6 +125,10 @@ pub const KEYS: &[KeyDoc] = &[
         "Yearly risk-free rate (a fraction) for Sharpe and Sortino.",
     ),
     key(
+        "report.notify",
+        "true: eod ends by sending a daily summary through AURORA_ALERT_WEBHOOK.",
+    ),
+    key(
         "alpaca.connect_timeout_secs",
         "TCP connect timeout, seconds (1 to 300).",
     ),
@@ -147,6 +151,10 @@ pub const KEYS: &[KeyDoc] = &[
     key(
         "store.busy_timeout_secs",
         "How long a job waits for another connection's write (a backup) before exit 75, seconds (1 to 3600).",
+    ),
+    key(
+        "metrics.textfile",
+        "An absolute .prom path every job rewrites for node_exporter's textfile collector; empty: none.",
     ),
 ];
 
