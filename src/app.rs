@@ -221,16 +221,30 @@ pub fn run() -> anyhow::Result<Exit> {
                 unit_dir: args.dir.unit_dir.clone(),
                 no_enable: args.no_enable,
                 dry_run: args.dry_run,
+                full_text: cli.verbose > 0,
+                paths: Paths::resolve(&sources, &env)?,
+                sources: sources.clone(),
             })?;
             print_report(&cli, &report)?;
             Ok(report.exit())
         }
         Command::Systemd(SystemdCommand::Uninstall(dir)) => {
-            let report = jobs::systemd::uninstall(dir.unit_dir.as_deref())?;
+            let instance = sources.instance.as_ref().map(|i| &i.value);
+            let report = jobs::systemd::uninstall(dir.unit_dir.as_deref(), instance)?;
             print_report(&cli, &report)?;
             Ok(report.exit())
         }
         Command::Alert(args) => {
+            // An account's units (paper-eod@NAME.service) alert through a template that cannot
+            // pass NAME on by itself: the failed unit's name says which account it was.
+            let mut sources = sources.clone();
+            if sources.instance.is_none() {
+                sources.instance = args
+                    .unit
+                    .as_deref()
+                    .and_then(crate::units::instance_of)
+                    .map(|i| Sourced::new(i, Origin::Flag("--unit")));
+            }
             let request = AlertRequest {
                 unit: args.unit.clone(),
                 test: args.test,

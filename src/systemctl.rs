@@ -2,6 +2,7 @@
 //!
 //! `AURORA_SYSTEMCTL` names another `systemctl` (tests use a stand-in, since CI has no user manager).
 
+use std::path::Path;
 use std::process::Command;
 
 use serde::Serialize;
@@ -87,6 +88,21 @@ pub fn parse_show(text: &str) -> Vec<TimerState> {
             })
         })
         .collect()
+}
+
+/// The timers enabled in the user's configuration directory `config_dir`
+/// (`~/.config/systemd/user`): `systemctl --user enable` links each into `timers.target.wants/`
+/// (an instance of a template by its own name), so this needs no running manager.
+pub fn enabled_timers(config_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(config_dir.join("timers.target.wants")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".timer"))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Whether the user lingers (its manager runs while logged out); `None` when it cannot be told.

@@ -256,8 +256,9 @@ pub async fn run(ctx: &JobContext, request: StatusRequest) -> anyhow::Result<Sta
     // Today's calendar entry needs the market's date, so it follows the clock; everything
     // else goes out alongside them.
     // systemctl is a blocking child process: ask it on the blocking pool, alongside the requests.
-    let timers = tokio::task::spawn_blocking(|| {
-        let names: Vec<&str> = crate::units::timers().collect();
+    let names = crate::units::timers(ctx.config.origins.paths.instance.as_ref().map(|i| &i.value));
+    let timers = tokio::task::spawn_blocking(move || {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
         systemctl::timers(&names)
     });
     let (account, positions, orders, (clock, today, recent)) = tokio::try_join!(

@@ -1,5 +1,7 @@
-//! `aurora systemd install|uninstall`: the checked-in units, rendered for this machine.
+//! `aurora systemd install|uninstall`: the checked-in units, rendered for this machine, for the
+//! single account or as templates for one account of several (`--instance`).
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -9,12 +11,13 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::Report;
-use crate::exit::Exit;
+use crate::config::{Instance, Paths, Sourced, Sources};
+use crate::exit::{Exit, Usage};
 use crate::systemctl;
 use crate::types::SessionDate;
-use crate::units;
+use crate::units::{self, ExplicitPaths, Layout, Rendered};
 
-/// What install did with one file.
+/// What install or uninstall did with one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum FileAction {
@@ -29,8 +32,18 @@ pub enum FileAction {
     Unchanged,
     /// Removed (uninstall).
     Removed,
-    /// Would be written (`--dry-run`).
-    WouldWrite,
+    /// `--dry-run`: would be written where none is.
+    New,
+    /// `--dry-run`: differs from the file there.
+    Changed {
+        /// Unified diff from the file there to what would be written.
+        diff: String,
+    },
+    /// Uninstall left it in place.
+    Kept {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One unit file.
@@ -41,7 +54,7 @@ pub struct UnitFile {
     /// What happened to it.
     #[serde(flatten)]
     pub action: FileAction,
-    /// Its content (`--dry-run` only).
+    /// Its full text (`--dry-run -v` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
 }
@@ -53,14 +66,26 @@ pub struct SystemdReport {
     pub unit_dir: PathBuf,
     /// The binary the units run.
     pub bin: Option<PathBuf>,
+    /// The account whose template units these are; none for the single account's units.
+    pub instance: Option<Instance>,
+    /// Nothing was written or enabled (`--dry-run`).
+    pub dry_run: bool,
     /// Each file.
     pub files: Vec<UnitFile>,
     /// What systemctl said, when it could not be asked or refused.
     pub systemctl_problem: Option<String>,
-    /// Timers enabled (install) or disabled (uninstall).
+    /// Timers enabled (install) or disabled (uninstall); with `--dry-run`, to be enabled.
     pub timers: Vec<String>,
+    /// `systemctl --user` commands a `--dry-run` would have run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_run: Vec<String>,
+    /// With `--instance`: every account whose timers are enabled afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<String>>,
     /// Whether the user lingers, when known.
     pub lingering: Option<bool>,
+    /// What the jobs will need that is not there yet.
+    pub warnings: Vec<String>,
 }
 
 impl Report for SystemdReport {
@@ -74,6 +99,12 @@ impl Report for SystemdReport {
 
     fn render(&self) -> String {
         let mut out = String::new();
+        if self.dry_run {
+            let _ = writeln!(
+                out,
+                "Dry run: nothing is written or enabled (-v shows each file in full)."
+            );
+        }
         for f in &self.files {
             let what = match &f.action {
                 FileAction::Created => "created".to_owned(),
@@ -82,22 +113,41 @@ impl Report for SystemdReport {
                 }
                 FileAction::Unchanged => "unchanged".to_owned(),
                 FileAction::Removed => "removed".to_owned(),
-                FileAction::WouldWrite => "would write".to_owned(),
+                FileAction::New => "new".to_owned(),
+                FileAction::Changed { .. } => "changed".to_owned(),
+                FileAction::Kept { reason } => format!("kept ({reason})"),
             };
             let _ = writeln!(out, "  {}  {what}", f.path.display());
-            if let Some(content) = &f.content {
-                for line in content.lines() {
-                    let _ = writeln!(out, "      {line}");
-                }
+            let shown = match (&f.action, &f.content) {
+                (_, Some(content)) => Some(content),
+                (FileAction::Changed { diff }, None) => Some(diff),
+                _ => None,
+            };
+            for line in shown.into_iter().flat_map(|text| text.lines()) {
+                let _ = writeln!(out, "      {line}");
             }
+        }
+        for command in &self.would_run {
+            let _ = writeln!(out, "would run: {command}");
         }
         if let Some(problem) = &self.systemctl_problem {
             let _ = writeln!(
                 out,
-                "⚠️  systemctl --user is not available ({problem}); the files are written, but nothing was reloaded or enabled"
+                "⚠️  systemctl --user is not available ({problem}); the files are changed, but nothing was reloaded, enabled or disabled"
             );
-        } else if !self.timers.is_empty() {
+        } else if !self.timers.is_empty() && !self.dry_run {
             let _ = writeln!(out, "timers: {}", self.timers.join(" "));
+        }
+        if let Some(instances) = &self.instances {
+            let list = if instances.is_empty() {
+                "none".to_owned()
+            } else {
+                instances.join(" ")
+            };
+            let _ = writeln!(out, "accounts with enabled timers: {list}");
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "⚠️  {warning}");
         }
         if self.lingering == Some(false) {
             let _ = writeln!(
@@ -118,8 +168,14 @@ pub struct InstallRequest {
     pub unit_dir: Option<PathBuf>,
     /// Write and reload, but do not enable the timers.
     pub no_enable: bool,
-    /// Print what would be written; write nothing.
+    /// Say what would change; write nothing.
     pub dry_run: bool,
+    /// With `dry_run`: each file's full text, not only the diffs.
+    pub full_text: bool,
+    /// The paths named on the command line or in the environment, and the instance.
+    pub sources: Sources,
+    /// The paths the jobs will use.
+    pub paths: Paths,
 }
 
 fn unit_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -133,7 +189,55 @@ fn unit_dir(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(config.join("systemd/user"))
 }
 
-/// Writes the units (backing up any different file already there), reloads and enables.
+/// The accounts whose timers are enabled. `systemctl --user enable` links an enabled
+/// `paper-eod@NAME.timer` into the user's configuration directory whatever `--unit-dir` was.
+fn enabled_instances() -> BTreeSet<String> {
+    let Ok(config) = unit_dir(None) else {
+        return BTreeSet::new();
+    };
+    systemctl::enabled_timers(&config)
+        .iter()
+        .filter_map(|unit| units::instance_of(unit))
+        .map(|i| i.as_str().to_owned())
+        .collect()
+}
+
+/// The units to write: the instance's templates, or the single account's units passing on the
+/// paths named explicitly (made absolute, since the jobs do not start where install ran).
+fn layout(sources: &Sources) -> anyhow::Result<Layout> {
+    let named = [&sources.config_file, &sources.env_file, &sources.state_dir];
+    if let Some(instance) = &sources.instance {
+        if let Some(given) = named.into_iter().flatten().next() {
+            return Err(Usage(format!(
+                "--instance {name} installs templates, which use the instance's own files \
+                 (~/.config/aurora/{name}/, ~/.local/share/aurora/{name}), so they cannot pass on {} \
+                 ({}): leave it out, or install the single account's units without --instance",
+                given.value.display(),
+                given.origin,
+                name = instance.value,
+            ))
+            .into());
+        }
+        return Ok(Layout::Instances);
+    }
+    let absolute = |given: &Option<Sourced<PathBuf>>| {
+        given
+            .as_ref()
+            .map(|p| {
+                std::path::absolute(&p.value)
+                    .with_context(|| format!("cannot make {} absolute", p.value.display()))
+            })
+            .transpose()
+    };
+    Ok(Layout::Single(ExplicitPaths {
+        config_file: absolute(&sources.config_file)?,
+        env_file: absolute(&sources.env_file)?,
+        state_dir: absolute(&sources.state_dir)?,
+    }))
+}
+
+/// Writes the units (backing up any different file already there), reloads and enables; or,
+/// with `dry_run`, says what each file would become.
 pub fn install(request: &InstallRequest) -> anyhow::Result<SystemdReport> {
     let dir = unit_dir(request.unit_dir.as_deref())?;
     let bin = match &request.bin {
@@ -142,106 +246,195 @@ pub fn install(request: &InstallRequest) -> anyhow::Result<SystemdReport> {
             .context("cannot tell where this aurora binary is: pass --bin")?,
     };
     let bin = std::fs::canonicalize(&bin).unwrap_or(bin);
-    let bin_text = bin.to_str().context("the binary path is not valid UTF-8")?;
+    let instance = request.paths.instance.as_ref().map(|i| i.value.clone());
+    let rendered = units::render(&layout(&request.sources)?, &bin)
+        .map_err(|e| anyhow::Error::from(Usage(e.to_string())))?;
+    let state_dir = std::path::absolute(&request.paths.state_dir.value)?;
     if !request.dry_run {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         // The units make only the state directory writable (ReadWritePaths=), and systemd
-        // refuses to start a unit whose ReadWritePaths= does not exist: create it now.
-        if let Some(home) = std::env::var_os("HOME") {
-            let state = PathBuf::from(home).join(".local/share/aurora");
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&state)
-                .with_context(|| {
-                    format!("cannot create the state directory {}", state.display())
-                })?;
-        }
+        // refuses to start a unit whose ReadWritePaths= does not exist: create it now (the
+        // units also create it before each job, outside the sandbox).
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&state_dir)
+            .with_context(|| {
+                format!("cannot create the state directory {}", state_dir.display())
+            })?;
     }
-    let stamp = Utc::now().format("%Y%m%d%H%M%S");
-    let mut files = Vec::new();
-    for (name, template) in units::UNITS {
-        let path = dir.join(name);
-        let content = units::render(template, bin_text);
-        if request.dry_run {
-            files.push(UnitFile {
-                path,
-                action: FileAction::WouldWrite,
-                content: Some(content),
-            });
-            continue;
-        }
-        let action = match std::fs::read_to_string(&path) {
-            Ok(existing) if existing == content => FileAction::Unchanged,
-            Ok(_) => {
-                let backup = dir.join(format!("{name}.bak-{stamp}"));
-                std::fs::rename(&path, &backup)
-                    .with_context(|| format!("cannot back up {}", path.display()))?;
-                FileAction::Updated { backup }
+    let stamp = Utc::now().format("%Y%m%d%H%M%S").to_string();
+    let files = rendered
+        .into_iter()
+        .map(|unit| {
+            if request.dry_run {
+                preview(&dir, unit, request.full_text)
+            } else {
+                write(&dir, unit, &stamp)
             }
-            Err(_) => FileAction::Created,
-        };
-        if action != FileAction::Unchanged {
-            std::fs::write(&path, &content)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        files.push(UnitFile {
-            path,
-            action,
-            content: None,
-        });
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let timers = units::timers(instance.as_ref());
+    let mut steps = vec![vec!["daemon-reload".to_owned()]];
+    if !request.no_enable {
+        steps.push(
+            ["enable", "--now"]
+                .into_iter()
+                .map(str::to_owned)
+                .chain(timers.iter().cloned())
+                .collect(),
+        );
     }
     let mut report = SystemdReport {
         unit_dir: dir,
         bin: Some(bin),
+        instance,
+        dry_run: request.dry_run,
         files,
         systemctl_problem: None,
         timers: Vec::new(),
+        would_run: Vec::new(),
+        instances: None,
         lingering: None,
+        warnings: missing_env_file(&request.paths),
     };
     if request.dry_run {
+        report.would_run = steps
+            .iter()
+            .map(|args| format!("systemctl --user {}", args.join(" ")))
+            .collect();
+        if !request.no_enable {
+            report.timers = timers;
+        }
         return Ok(report);
     }
-    let timers: Vec<&str> = units::timers().collect();
-    let mut steps = vec![vec!["daemon-reload"]];
-    if !request.no_enable {
-        let mut enable = vec!["enable", "--now"];
-        enable.extend(&timers);
-        steps.push(enable);
-    }
-    for args in steps {
+    for args in &steps {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         if let Err(e) = systemctl::systemctl(&args) {
             report.systemctl_problem = Some(e.reason);
             return Ok(report);
         }
     }
     if !request.no_enable {
-        report.timers = timers.iter().map(|t| (*t).to_owned()).collect();
+        report.timers = timers;
+    }
+    if report.instance.is_some() {
+        report.instances = Some(enabled_instances().into_iter().collect());
     }
     report.lingering = systemctl::lingering();
     Ok(report)
 }
 
-/// Disables the timers and removes the unit files install wrote (backups stay).
-pub fn uninstall(given_dir: Option<&Path>) -> anyhow::Result<SystemdReport> {
+/// The jobs read the env file at every start: say so at install when it is not there yet.
+fn missing_env_file(paths: &Paths) -> Vec<String> {
+    let file = &paths.env_file.value;
+    if file.exists() {
+        return Vec::new();
+    }
+    let init = match &paths.instance {
+        Some(i) => format!("aurora --instance {} init", i.value),
+        None => "aurora init".to_owned(),
+    };
+    vec![format!(
+        "{} does not exist yet: the jobs fail until it does (`{init}` writes it)",
+        file.display()
+    )]
+}
+
+/// What writing `unit` would do to the file there.
+fn preview(dir: &Path, unit: Rendered, full_text: bool) -> anyhow::Result<UnitFile> {
+    let path = dir.join(&unit.name);
+    let action = match std::fs::read_to_string(&path) {
+        Ok(existing) if existing == unit.text => FileAction::Unchanged,
+        Ok(existing) => FileAction::Changed {
+            diff: similar::TextDiff::from_lines(&existing, &unit.text)
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{} (installed)", unit.name),
+                    &format!("{} (new)", unit.name),
+                )
+                .to_string(),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileAction::New,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(UnitFile {
+        path,
+        action,
+        content: full_text.then_some(unit.text),
+    })
+}
+
+/// Writes `unit`, moving a different file already there to `NAME.bak-STAMP` first.
+fn write(dir: &Path, unit: Rendered, stamp: &str) -> anyhow::Result<UnitFile> {
+    let path = dir.join(&unit.name);
+    let action = match std::fs::read_to_string(&path) {
+        Ok(existing) if existing == unit.text => FileAction::Unchanged,
+        Ok(_) => {
+            let backup = dir.join(format!("{}.bak-{stamp}", unit.name));
+            std::fs::rename(&path, &backup)
+                .with_context(|| format!("cannot back up {}", path.display()))?;
+            FileAction::Updated { backup }
+        }
+        Err(_) => FileAction::Created,
+    };
+    if action != FileAction::Unchanged {
+        std::fs::write(&path, &unit.text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(UnitFile {
+        path,
+        action,
+        content: None,
+    })
+}
+
+/// Disables the timers and removes the unit files install wrote (backups stay). For an
+/// instance: its timers, and the templates only when no other account's timers are enabled.
+pub fn uninstall(
+    given_dir: Option<&Path>,
+    instance: Option<&Instance>,
+) -> anyhow::Result<SystemdReport> {
     let dir = unit_dir(given_dir)?;
-    let timers: Vec<&str> = units::timers().collect();
+    let timers = units::timers(instance);
     let mut disable = vec!["disable", "--now"];
-    disable.extend(&timers);
+    disable.extend(timers.iter().map(String::as_str));
     let problem = systemctl::systemctl(&disable).err().map(|e| e.reason);
+    let (names, others): (Vec<String>, Vec<String>) = match instance {
+        None => (
+            units::single_names().map(str::to_owned).collect(),
+            Vec::new(),
+        ),
+        Some(this) => (
+            units::template_names(),
+            enabled_instances()
+                .into_iter()
+                .filter(|i| i != this.as_str())
+                .collect(),
+        ),
+    };
     let mut files = Vec::new();
-    for (name, _) in units::UNITS {
+    for name in names {
         let path = dir.join(name);
-        if path.exists() {
+        if !path.exists() {
+            continue;
+        }
+        let action = if others.is_empty() {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
-            files.push(UnitFile {
-                path,
-                action: FileAction::Removed,
-                content: None,
-            });
-        }
+            FileAction::Removed
+        } else {
+            FileAction::Kept {
+                reason: format!("the timers of {} still use it", others.join(", ")),
+            }
+        };
+        files.push(UnitFile {
+            path,
+            action,
+            content: None,
+        });
     }
     let problem = problem.or_else(|| {
         systemctl::systemctl(&["daemon-reload"])
@@ -251,13 +444,18 @@ pub fn uninstall(given_dir: Option<&Path>) -> anyhow::Result<SystemdReport> {
     Ok(SystemdReport {
         unit_dir: dir,
         bin: None,
+        instance: instance.cloned(),
+        dry_run: false,
         files,
         timers: if problem.is_none() {
-            timers.iter().map(|t| (*t).to_owned()).collect()
+            timers
         } else {
             Vec::new()
         },
         systemctl_problem: problem,
+        would_run: Vec::new(),
+        instances: instance.map(|_| others),
         lingering: None,
+        warnings: Vec::new(),
     })
 }

@@ -147,11 +147,11 @@ fn without_systemctl_install_says_so_and_still_writes_the_files() {
 }
 
 #[test]
-fn a_dry_run_writes_nothing_and_shows_the_units() {
+fn a_dry_run_summarizes_each_file_with_a_diff_and_writes_nothing() {
     let home = home_with_env_file();
     let units = home.path().join("units");
-    Run::new(home.path())
-        .args(&[
+    let dry_run = |extra: &[&str]| {
+        let mut args = vec![
             "systemd",
             "install",
             "--dry-run",
@@ -159,12 +159,335 @@ fn a_dry_run_writes_nothing_and_shows_the_units() {
             "/usr/bin/aurora",
             "--unit-dir",
             units.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        Run::new(home.path()).args(&args).run().code(0)
+    };
+    // Nothing there yet: every file is new, and no unit text is printed.
+    let first = dry_run(&[]);
+    assert!(!units.exists(), "a dry run created the unit directory");
+    assert_eq!(
+        first.stdout.matches("  new\n").count(),
+        11,
+        "{}",
+        first.stdout
+    );
+    assert!(!first.stdout.contains("ExecStart="), "{}", first.stdout);
+    assert!(
+        first.stdout.contains(
+            "would run: systemctl --user enable --now paper-preflight.timer paper-trading.timer"
+        ),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.lines().count() < 30, "{}", first.stdout);
+
+    // Installed, then one file edited by hand and one removed.
+    Run::new(home.path())
+        .args(&[
+            "systemd",
+            "install",
+            "--bin",
+            "/usr/bin/aurora",
+            "--unit-dir",
+            units.to_str().unwrap(),
         ])
         .run()
+        .code(0);
+    let eod = units.join("paper-eod.service");
+    let edited = std::fs::read_to_string(&eod)
+        .unwrap()
+        .replace("TimeoutStartSec=10min", "TimeoutStartSec=20min");
+    std::fs::write(&eod, &edited).unwrap();
+    std::fs::remove_file(units.join("paper-eod.timer")).unwrap();
+    let done = dry_run(&[]);
+    let out = &done.stdout;
+    assert!(
+        out.contains(&format!("{}  changed", eod.display())),
+        "{out}"
+    );
+    assert!(out.contains("paper-eod.timer  new"), "{out}");
+    assert!(out.contains("paper-trading.service  unchanged"), "{out}");
+    // A unified diff of the change, from the file there to what install would write.
+    assert!(out.contains("--- paper-eod.service (installed)"), "{out}");
+    assert!(out.contains("+++ paper-eod.service (new)"), "{out}");
+    assert!(out.contains("-TimeoutStartSec=20min"), "{out}");
+    assert!(out.contains("+TimeoutStartSec=10min"), "{out}");
+    assert!(out.contains("@@ "), "{out}");
+    // Only the diff's lines of unit text, not the hundreds of lines of every unit.
+    assert!(out.lines().count() < 40, "{out}");
+    assert_eq!(std::fs::read_to_string(&eod).unwrap(), edited, "written");
+    assert!(!units.join("paper-eod.timer").exists(), "written");
+
+    // -v shows every file in full.
+    let full = dry_run(&["-v"]);
+    assert_eq!(
+        full.stdout
+            .matches("ExecStart=/usr/bin/aurora preflight")
+            .count(),
+        1,
+        "{}",
+        full.stdout
+    );
+    assert_eq!(full.stdout.matches("      [Unit]").count(), 11);
+
+    // The same as JSON: the diff for the changed file, no content without -v.
+    let json = dry_run(&["--json"]).json();
+    assert_eq!(json["dry_run"], true);
+    let files = json["files"].as_array().unwrap();
+    let file = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+    };
+    assert_eq!(file("paper-eod.service")["action"], "changed");
+    assert!(
+        file("paper-eod.service")["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+TimeoutStartSec=10min")
+    );
+    assert_eq!(file("paper-eod.timer")["action"], "new");
+    assert_eq!(file("paper-status.service")["action"], "unchanged");
+    assert!(files.iter().all(|f| f.get("content").is_none()));
+}
+
+/// A stand-in `systemctl` that logs each call to `log` and, as the real one does, links each
+/// enabled timer into `~/.config/systemd/user/timers.target.wants/` (and unlinks on disable).
+fn recording_systemctl(dir: &Path, log: &Path) -> PathBuf {
+    let path = dir.join("systemctl-recording");
+    std::fs::write(
+        &path,
+        format!(
+            r#"#!/bin/sh
+echo "$*" >> '{log}'
+[ "$1" = --user ] && shift
+cmd=$1; shift
+wants="${{XDG_CONFIG_HOME:-$HOME/.config}}/systemd/user/timers.target.wants"
+for unit in "$@"; do
+  case "$unit" in --*) continue ;; esac
+  case "$cmd" in
+    enable) mkdir -p "$wants" && ln -sf "../$(echo "$unit" | sed 's/@[^.]*\./@./')" "$wants/$unit" ;;
+    disable) rm -f "$wants/$unit" ;;
+  esac
+done
+"#,
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+const TEMPLATES: [&str; 11] = [
+    "aurora-instance-alert@.service",
+    "paper-data-fetch@.service",
+    "paper-data-fetch@.timer",
+    "paper-eod@.service",
+    "paper-eod@.timer",
+    "paper-preflight@.service",
+    "paper-preflight@.timer",
+    "paper-status@.service",
+    "paper-status@.timer",
+    "paper-trading@.service",
+    "paper-trading@.timer",
+];
+
+#[test]
+fn two_instances_install_side_by_side_and_the_templates_go_with_the_last() {
+    let home = home_with_env_file();
+    let log = home.path().join("systemctl.log");
+    let systemctl = recording_systemctl(home.path(), &log);
+    let units = home.path().join(".config/systemd/user");
+    let aurora = |args: &[&str]| {
+        Run::new(home.path())
+            .env("AURORA_SYSTEMCTL", systemctl.to_str().unwrap())
+            .args(args)
+    };
+    let calls = || std::fs::read_to_string(&log).unwrap_or_default();
+    let timers = |name: &str| {
+        ["preflight", "trading", "status", "eod", "data-fetch"]
+            .map(|job| format!("paper-{job}@{name}.timer"))
+            .join(" ")
+    };
+    let bin = ["--bin", "/opt/aurora/bin/aurora"];
+
+    // The single account's units, which the instances must leave alone.
+    aurora(&["systemd", "install", bin[0], bin[1]])
+        .run()
+        .code(0);
+    let single: Vec<String> = unit_files(&units);
+    assert!(
+        single.contains(&"paper-eod.service".to_owned()),
+        "{single:?}"
+    );
+
+    let first = aurora(&["--instance", "acct1", "systemd", "install", bin[0], bin[1]])
+        .run()
+        .code(0);
+    assert!(
+        first
+            .stdout
+            .contains(&format!("timers: {}", timers("acct1"))),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        calls().contains(&format!("--user enable --now {}", timers("acct1"))),
+        "{}",
+        calls()
+    );
+    // acct1 has no env file yet: install says what will fail and what writes it.
+    assert!(
+        first
+            .stdout
+            .contains("aurora/acct1/paper-trading.env does not exist yet"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("aurora --instance acct1 init"));
+    let mut expected: Vec<String> = single.clone();
+    expected.extend(TEMPLATES.map(str::to_owned));
+    expected.sort();
+    assert_eq!(unit_files(&units), expected);
+    let eod = std::fs::read_to_string(units.join("paper-eod@.service")).unwrap();
+    assert!(
+        eod.contains("\nExecStart=/opt/aurora/bin/aurora --instance %i eod\n"),
+        "{eod}"
+    );
+    let state = home.path().join(".local/share/aurora/acct1");
+    assert!(state.is_dir());
+    assert_eq!(
+        std::fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    // The second account: by variable, the same templates (unchanged), its own timers.
+    let second = aurora(&["systemd", "install", bin[0], bin[1]])
+        .env("AURORA_INSTANCE", "acct-2")
+        .run()
+        .code(0);
+    assert_eq!(
+        second.stdout.matches("  unchanged\n").count(),
+        11,
+        "{}",
+        second.stdout
+    );
+    assert!(calls().contains(&format!("--user enable --now {}", timers("acct-2"))));
+    second.stdout_has("accounts with enabled timers: acct-2 acct1");
+    assert!(home.path().join(".local/share/aurora/acct-2").is_dir());
+
+    // Removing one account disables its timers only; the other still needs the templates.
+    aurora(&["--instance", "acct1", "systemd", "uninstall"])
+        .run()
         .code(0)
-        .stdout_has("would write")
-        .stdout_has("ExecStart=/usr/bin/aurora preflight");
-    assert!(!units.exists());
+        .stdout_has("paper-eod@.service  kept (the timers of acct-2 still use it)")
+        .stdout_has("accounts with enabled timers: acct-2");
+    assert!(calls().contains(&format!("--user disable --now {}", timers("acct1"))));
+    assert_eq!(unit_files(&units), expected);
+
+    // The last one takes the templates with it; the single account's units stay.
+    aurora(&["--instance", "acct-2", "systemd", "uninstall"])
+        .run()
+        .code(0)
+        .stdout_has("paper-eod@.service  removed")
+        .stdout_has("accounts with enabled timers: none");
+    assert_eq!(unit_files(&units), single);
+    let mut enabled: Vec<String> = timers("")
+        .replace("@.timer", ".timer")
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    enabled.sort();
+    assert_eq!(
+        unit_files(&units.join("timers.target.wants")),
+        enabled,
+        "the single account's timers are still enabled"
+    );
+}
+
+#[test]
+fn install_passes_named_paths_on_and_refuses_them_for_an_instance() {
+    let home = home_with_env_file();
+    let units = home.path().join("units");
+    let config = home.path().join("my config.toml");
+    let env_file = home.path().join(".config/paper-trading.env");
+    Run::new(home.path())
+        .env("AURORA_ENV_FILE", env_file.to_str().unwrap())
+        .args(&[
+            "systemd",
+            "install",
+            "--bin",
+            "/usr/bin/aurora",
+            "--unit-dir",
+            units.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            // Relative: the jobs do not start where install ran.
+            "--state-dir",
+            "data/50%h",
+        ])
+        .run()
+        .code(0);
+    let state = home.path().join("data/50%h");
+    assert!(state.is_dir(), "install creates the state directory");
+    let state = state.display().to_string().replace('%', "%%");
+    for name in unit_files(&units) {
+        if !name.ends_with(".service") {
+            continue;
+        }
+        let text = std::fs::read_to_string(units.join(&name)).unwrap();
+        let flags = format!(
+            "ExecStart=/usr/bin/aurora --config \"{}\" --env-file {} --state-dir {state} ",
+            config.display(),
+            env_file.display()
+        );
+        assert!(text.contains(&flags), "{name} lacks {flags}:\n{text}");
+        assert!(
+            text.contains(&format!("\nReadWritePaths={state}\n")),
+            "{name}:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("\nExecStartPre=+/usr/bin/mkdir -p {state}\n")),
+            "{name}:\n{text}"
+        );
+        assert!(!text.contains(".local/share/aurora"), "{name}:\n{text}");
+    }
+
+    // An instance's templates serve every account: a path named for one cannot go into them.
+    Run::new(home.path())
+        .args(&[
+            "--instance",
+            "acct1",
+            "systemd",
+            "install",
+            "--unit-dir",
+            units.to_str().unwrap(),
+        ])
+        .env("AURORA_STATE_DIR", "/srv/aurora")
+        .run()
+        .code(2)
+        .stderr_has("cannot pass on /srv/aurora (env AURORA_STATE_DIR)");
+    assert!(!units.join("paper-eod@.service").exists());
+}
+
+#[test]
+fn an_alert_for_an_instance_unit_reads_that_instance_env_file() {
+    let home = home_with_env_file();
+    let (url, server) = one_request();
+    let env = home.path().join(".config/aurora/acct2/paper-trading.env");
+    std::fs::create_dir_all(env.parent().unwrap()).unwrap();
+    std::fs::write(&env, format!("AURORA_ALERT_WEBHOOK={url}\n")).unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // The single account's env file has no webhook: only acct2's can have sent it.
+    Run::new(home.path())
+        .args(&["alert", "--unit", "paper-eod@acct2.service"])
+        .run()
+        .code(0)
+        .stdout_has("alert sent");
+    assert!(server.join().unwrap().contains("paper-eod@acct2.service"));
 }
 
 /// Serves one HTTP request on loopback and hands back its body.
@@ -249,4 +572,21 @@ Id=paper-trading.timer\nActiveState=inactive\nNextElapseUSecRealtime=\nLastTrigg
         .code(0)
         .stdout_has("systemd is not reachable, so the timers are not shown")
         .stdout_has("Health: ✅ healthy");
+}
+
+#[test]
+fn an_instance_status_shows_that_instance_timers() {
+    let w = World::at("2026-11-30T13:00:00Z");
+    let log = w.home.path().join("systemctl.log");
+    let systemctl = recording_systemctl(w.home.path(), &log);
+    w.aurora(&["--instance", "acct2", "status"])
+        .env("AURORA_SYSTEMCTL", systemctl.to_str().unwrap())
+        .run()
+        .code(0);
+    let asked = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        asked.contains(" paper-preflight@acct2.timer paper-trading@acct2.timer"),
+        "{asked}"
+    );
+    assert!(!asked.contains("paper-eod.timer"), "{asked}");
 }
