@@ -294,12 +294,18 @@ pub enum SystemdCommand {
     /// Write the units into the user unit directory, reload systemd and enable the timers.
     #[command(
         after_help = "A different existing file is backed up (NAME.bak-TIMESTAMP), never silently \
-overwritten.\n\nExamples:\n  aurora systemd install\n  aurora systemd install --dry-run\n  \
+overwritten. --config, --env-file and --state-dir are passed on to every job. With --instance \
+NAME: template units (paper-eod@.service, …) and NAME's timers (paper-eod@NAME.timer, …).\n\n\
+Examples:\n  aurora systemd install\n  aurora systemd install --dry-run\n  \
+aurora --instance acct2 systemd install\n  \
 aurora systemd install --bin /usr/local/bin/aurora --no-enable"
     )]
     Install(InstallArgs),
     /// Disable the timers and remove the unit files install wrote.
-    #[command(after_help = "Example:\n  aurora systemd uninstall")]
+    #[command(
+        after_help = "With --instance NAME: NAME's timers; the templates go with the last account.\n\n\
+Examples:\n  aurora systemd uninstall\n  aurora --instance acct2 systemd uninstall"
+    )]
     Uninstall(UnitDirArg),
 }
 
@@ -315,7 +321,7 @@ pub struct InstallArgs {
     /// Write and reload, but leave the timers disabled.
     #[arg(long)]
     pub no_enable: bool,
-    /// Print what would be written; change nothing.
+    /// Say what would change (each file new, changed with a diff, or unchanged; -v: in full).
     #[arg(long)]
     pub dry_run: bool,
 }

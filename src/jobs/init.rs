@@ -456,17 +456,11 @@ impl InitReport {
         };
         let next_steps = if exit != Exit::Ok {
             vec![format!("{aurora} preflight")]
-        } else if instance.is_some() {
-            // Timers for instances are not installed by `aurora systemd install` yet.
-            vec![
-                format!("{aurora} status"),
-                format!("{aurora} trade --dry-run"),
-            ]
         } else {
             vec![
-                "aurora systemd install".to_owned(),
+                format!("{aurora} systemd install"),
                 "sudo loginctl enable-linger $USER".to_owned(),
-                "aurora status".to_owned(),
+                format!("{aurora} status"),
             ]
         };
         InitReport {
@@ -553,10 +547,9 @@ impl Report for InitReport {
         let _ = writeln!(out, "\nNext steps:");
         for step in &self.next_steps {
             let why = match step.as_str() {
-                "aurora systemd install" => "write and enable the daily timers",
+                s if s.ends_with(" systemd install") => "write and enable the daily timers",
                 "sudo loginctl enable-linger $USER" => "keep them running while you are logged out",
                 s if s.ends_with(" status") => "any time: account, orders, health",
-                s if s.ends_with(" trade --dry-run") => "the orders today's plan would send",
                 _ => "",
             };
             let _ = writeln!(out, "  {step:<36}  {why}");

@@ -253,6 +253,7 @@ fn an_instance_gets_its_own_files() {
         .run()
         .code(0)
         .stdout_has("Aurora init · instance acct2")
+        .stdout_has("aurora --instance acct2 systemd install")
         .stdout_has("aurora --instance acct2 status");
     let dir = w.home.path().join(".config/aurora/acct2");
     assert_eq!(mode(&dir.join("paper-trading.env")), 0o600);

@@ -1,11 +1,14 @@
-//! `aurora systemd install|uninstall`, `aurora alert`, and the timers in `aurora status`.
+//! `aurora systemd install|uninstall` (the single account's units and an account's templates),
+//! `aurora alert`, and the timers in `aurora status`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::common::{Run, World};
+use std::process::Command;
+
+use crate::common::{MONDAY_0730_CT, Run, World};
 
 const SECRET: &str = "s3cr3t-UNIT-sentinel-4242";
 
@@ -589,4 +592,92 @@ fn an_instance_status_shows_that_instance_timers() {
         "{asked}"
     );
     assert!(!asked.contains("paper-eod.timer"), "{asked}");
+}
+
+/// The first `bash` block after `heading` in the operator guide.
+fn guide_script(heading: &str) -> String {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operator-guide.md"),
+    )
+    .unwrap();
+    let section = &guide[guide.find(heading).expect("heading in the guide")..];
+    let start = section.find("```bash\n").unwrap() + "```bash\n".len();
+    section[start..][..section[start..].find("```").unwrap()].to_owned()
+}
+
+#[test]
+fn the_guide_moves_the_single_account_into_an_instance_with_its_history() {
+    let w = World::at(MONDAY_0730_CT);
+    w.write_env_file("");
+    w.aurora(&["preflight"])
+        .env_remove("AURORA_STATE_DIR")
+        .run()
+        .code(0);
+    let share = w.home.path().join(".local/share/aurora");
+    assert!(share.join("aurora.db").exists());
+    std::fs::write(share.join("HALT"), "moving\n").unwrap();
+
+    // `aurora` and a stand-in `systemctl` on PATH, as the operator would have them.
+    let bin = w.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_aurora"), bin.join("aurora")).unwrap();
+    let log = w.home.path().join("systemctl.log");
+    std::fs::rename(
+        recording_systemctl(w.home.path(), &log),
+        bin.join("systemctl"),
+    )
+    .unwrap();
+    let script = guide_script("### Moving the single account into an instance");
+    let out = Command::new("bash")
+        .arg("-euc")
+        .arg(&script)
+        .env_clear()
+        .env("HOME", w.home.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("APCA_API_DATA_URL", w.base())
+        .current_dir(w.home.path())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The kill switch moved along: the instance's preflight is blocked by it (exit 3).
+    assert_eq!(out.status.code(), Some(3), "{script}\n{said}");
+    assert!(said.contains("main/HALT exists"), "{said}");
+    std::fs::remove_file(share.join("main/HALT")).unwrap();
+    Run::new(w.home.path())
+        .env("APCA_API_DATA_URL", &w.base())
+        .args(&["--instance", "main", "preflight"])
+        .run()
+        .code(0);
+    Run::new(w.home.path())
+        .env("AURORA_SYSTEMCTL", bin.join("systemctl").to_str().unwrap())
+        .args(&["--instance", "main", "systemd", "install"])
+        .run()
+        .code(0)
+        .stdout_has("timers: paper-preflight@main.timer");
+
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.contains("--user disable --now paper-preflight.timer"),
+        "{calls}"
+    );
+    assert!(!share.join("aurora.db").exists());
+    assert!(!w.home.path().join(".config/paper-trading.env").exists());
+    let units = w.home.path().join(".config/systemd/user");
+    assert!(!units.join("paper-eod.service").exists());
+    assert!(units.join("paper-eod@.service").exists());
+    // The history came along: the single account's preflight, then the instance's.
+    let store = aurora::store::Store::open(&share.join("main/aurora.db")).unwrap();
+    let jobs: Vec<String> = [1, 2, 3]
+        .into_iter()
+        .filter_map(|id| store.run(aurora::store::RunId(id)).unwrap())
+        .map(|r| r.job)
+        .collect();
+    assert_eq!(jobs, ["preflight", "preflight", "preflight"]);
 }

@@ -1,7 +1,9 @@
 //! The checked-in systemd units (`systemd/`): their text follows the rules the operator's old
 //! setup broke, `systemd-analyze verify` accepts every one, `systemd-analyze calendar` proves
 //! each timer's schedule (weekdays, Central time, across daylight-saving changes), and
-//! `systemd-analyze security --offline=true` keeps each service's exposure at 3.0 or less.
+//! `systemd-analyze security --offline=true` keeps each service's exposure at 3.0 or less. The
+//! same holds for the units `aurora systemd install` renders: the templates for several
+//! accounts (verified as two instances) and units with odd paths passed on.
 //!
 //! `systemd-analyze` needs no running manager: `--user` mode only needs `XDG_RUNTIME_DIR`, which
 //! these tests point at a temporary directory. If `systemd-analyze` is missing, the tests that
@@ -14,6 +16,8 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::America::Chicago;
+
+use crate::common::Run;
 
 /// The binary path in the checked-in units; `aurora systemd install` replaces it.
 const BIN_PLACEHOLDER: &str = "%h/.local/bin/aurora";
@@ -347,13 +351,11 @@ fn text(out: &Output) -> String {
     )
 }
 
-#[test]
-fn systemd_analyze_verify_accepts_every_unit_without_a_warning() {
-    let Some(sa) = Analyze::new() else { return };
-    let paths: Vec<String> = all_units()
-        .iter()
-        .map(|u| sa.unit_path(u).display().to_string())
-        .collect();
+/// Runs `systemd-analyze --user verify` on `units` and asserts it says nothing about them:
+/// warnings (unknown keys, bad values, unresolvable specifiers, missing binaries) do not change
+/// the exit status.
+fn assert_verified(sa: &Analyze, units: &[PathBuf]) {
+    let paths: Vec<String> = units.iter().map(|p| p.display().to_string()).collect();
     let mut args = vec!["--user", "verify", "--man=no", "--recursive-errors=no"];
     args.extend(paths.iter().map(String::as_str));
     let out = sa.run("UTC", &args);
@@ -362,20 +364,149 @@ fn systemd_analyze_verify_accepts_every_unit_without_a_warning() {
         out.status.success(),
         "systemd-analyze verify failed:\n{said}"
     );
-    // Warnings (unknown keys, bad values, missing binaries) do not change the exit status:
-    // nothing at all may be said about our units.
     let ours: Vec<&str> = said
         .lines()
         .filter(|l| {
             l.contains(sa.dir.path().to_str().unwrap())
                 || l.contains("paper-")
                 || l.contains("aurora-alert@")
+                || l.contains("aurora-instance-alert@")
         })
         .collect();
     assert!(ours.is_empty(), "systemd-analyze verify warned:\n{said}");
     if !said.trim().is_empty() {
         eprintln!("systemd-analyze verify said (not about our units):\n{said}");
     }
+}
+
+#[test]
+fn systemd_analyze_verify_accepts_every_unit_without_a_warning() {
+    let Some(sa) = Analyze::new() else { return };
+    let paths: Vec<PathBuf> = all_units().iter().map(|u| sa.unit_path(u)).collect();
+    assert_verified(&sa, &paths);
+}
+
+/// Writes the units `aurora [GLOBAL…] systemd install --no-enable [ARGS…]` renders into a new
+/// directory `name` (no systemctl: nothing is enabled) and returns it.
+fn install_units(sa: &Analyze, name: &str, global: &[&str], args: &[&str]) -> PathBuf {
+    let dir = sa.dir.path().join(name);
+    let mut all = global.to_vec();
+    all.extend(["systemd", "install", "--no-enable", "--unit-dir"]);
+    all.push(dir.to_str().unwrap());
+    all.extend(args);
+    Run::new(&sa.dir.path().join("home"))
+        .args(&all)
+        .run()
+        .code(0);
+    dir
+}
+
+const INSTANCES: [&str; 2] = ["acct1", "acct-2"];
+
+#[test]
+fn templates_pass_verify_for_two_instances() {
+    let Some(sa) = Analyze::new() else { return };
+    let dir = install_units(&sa, "templates", &["--instance", INSTANCES[0]], &[]);
+    // systemd-analyze loads an instance (paper-eod@acct1.service) from its template file.
+    let mut paths = Vec::new();
+    for instance in INSTANCES {
+        for job in JOBS {
+            for suffix in ["service", "timer"] {
+                paths.push(dir.join(format!("{}@{instance}.{suffix}", job.name)));
+            }
+            // OnFailure=aurora-instance-alert@%n.service of that job.
+            paths.push(dir.join(format!(
+                "aurora-instance-alert@{}@{instance}.service.service",
+                job.name
+            )));
+        }
+    }
+    assert_verified(&sa, &paths);
+}
+
+#[test]
+fn an_instance_job_writes_where_it_keeps_its_state() {
+    let Some(sa) = Analyze::new() else { return };
+    let dir = install_units(&sa, "templates", &["--instance", "acct-2"], &[]);
+    let home = sa.dir.path().join("home");
+    for job in JOBS {
+        let unit = format!("{}@.service", job.name);
+        let unit_text = std::fs::read_to_string(dir.join(&unit)).unwrap();
+        // As systemd expands them for paper-x@acct-2.service (%h, %i; nothing else is used).
+        let expand = |v: &str| {
+            v.replace("%h", home.to_str().unwrap())
+                .replace("%i", "acct-2")
+        };
+        let exec = expand(one_value(&unit_text, "ExecStart", &unit));
+        let writable = expand(one_value(&unit_text, "ReadWritePaths", &unit));
+        // The job's own command line, asked which state directory it uses.
+        let words: Vec<&str> = exec.split_whitespace().collect();
+        let (program, args) = words.split_first().unwrap();
+        assert_eq!(*program, env!("CARGO_BIN_EXE_aurora"), "{unit}");
+        assert_eq!(args.last(), Some(&job.sub), "{unit}");
+        let out = Command::new(program)
+            .env_clear()
+            .env("HOME", &home)
+            .args(&args[..args.len() - 1])
+            .args(["config", "paths", "--json"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{unit}: {e}: {}", text(&out)));
+        let state = json["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "state dir")
+            .unwrap()["path"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(state, writable, "{unit}");
+        assert!(state.ends_with("/.local/share/aurora/acct-2"), "{state}");
+    }
+}
+
+#[test]
+fn named_paths_with_specifier_and_space_characters_pass_verify() {
+    let Some(sa) = Analyze::new() else { return };
+    // %z is no specifier: left unescaped, systemd refuses the setting ("Invalid slot"); a
+    // space splits an unquoted word. The binary is checked to exist at the expanded path.
+    let odd = sa.dir.path().join("odd 100%z $HOME");
+    let bin = odd.join("bin/aurora");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::write(&bin, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let state = odd.join("state");
+    let dir = install_units(
+        &sa,
+        "odd-units",
+        &[
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--config",
+            odd.join("aurora.toml").to_str().unwrap(),
+            "--env-file",
+            odd.join("paper-trading.env").to_str().unwrap(),
+        ],
+        &["--bin", bin.to_str().unwrap()],
+    );
+    assert!(state.is_dir());
+    let paths: Vec<PathBuf> = all_units().iter().map(|u| dir.join(u)).collect();
+    let eod = std::fs::read_to_string(dir.join("paper-eod.service")).unwrap();
+    let state_word = state.display().to_string().replace('%', "%%");
+    assert!(
+        eod.contains(&format!("\nReadWritePaths=\"{state_word}\"\n")),
+        "{eod}"
+    );
+    assert!(
+        eod.contains(&format!(
+            " --state-dir \"{}\" eod\n",
+            state_word.replace('$', "$$")
+        )),
+        "{eod}"
+    );
+    assert_verified(&sa, &paths);
 }
 
 /// One elapse `systemd-analyze calendar` printed, e.g. `Fri 2027-03-12 13:30:00 UTC`.
@@ -434,9 +565,22 @@ fn every_timer_fires_on_each_weekday_at_its_central_times_across_dst() {
         .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
         .collect();
     assert_eq!(weekdays.len(), 10);
-    for Job { name, times, .. } in JOBS {
-        let unit = format!("{name}.timer");
-        let spec = one_value(&unit_text(&unit), "OnCalendar", &unit).to_owned();
+    // The instances' templates keep the single account's schedule.
+    let templates = install_units(&sa, "templates", &["--instance", "acct1"], &[]);
+    let timers = JOBS.iter().flat_map(|job| {
+        let template = format!("{}@.timer", job.name);
+        let text = std::fs::read_to_string(templates.join(&template)).unwrap();
+        [
+            (
+                job,
+                format!("{}.timer", job.name),
+                unit_text(&format!("{}.timer", job.name)),
+            ),
+            (job, template, text),
+        ]
+    });
+    for (Job { times, .. }, unit, text) in timers {
+        let spec = one_value(&text, "OnCalendar", &unit).to_owned();
         let got: Vec<NaiveDateTime> = elapses(&sa, &spec, Some(base), 10 * times.len())
             .into_iter()
             .map(central)
@@ -549,9 +693,17 @@ fn next_elapses_from_now_are_weekdays_at_central_times() {
 #[test]
 fn every_service_has_a_security_exposure_of_at_most_3() {
     let Some(sa) = Analyze::new() else { return };
+    // The checked-in services and an instance of each template.
+    let templates = install_units(&sa, "templates", &["--instance", "acct1"], &[]);
     let paths: Vec<String> = services()
         .iter()
-        .map(|u| sa.unit_path(u).display().to_string())
+        .map(|u| sa.unit_path(u))
+        .chain(
+            JOBS.iter()
+                .map(|job| templates.join(format!("{}@acct1.service", job.name))),
+        )
+        .chain([templates.join("aurora-instance-alert@paper-eod@acct1.service.service")])
+        .map(|p| p.display().to_string())
         .collect();
     let mut args = vec!["security", "--offline=true", "--user", "--no-pager"];
     args.extend(paths.iter().map(String::as_str));
@@ -573,7 +725,7 @@ fn every_service_has_a_security_exposure_of_at_most_3() {
         })
         .collect();
     eprintln!("exposure: {levels:?}");
-    assert_eq!(levels.len(), services().len(), "{said}");
+    assert_eq!(levels.len(), paths.len(), "{said}");
     for (unit, level) in &levels {
         assert!(*level <= MAX_EXPOSURE, "{unit}: exposure {level}\n{said}");
     }
