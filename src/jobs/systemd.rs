@@ -297,7 +297,7 @@ pub fn install(request: &InstallRequest) -> anyhow::Result<SystemdReport> {
         would_run: Vec::new(),
         instances: None,
         lingering: None,
-        warnings: missing_env_file(&request.paths),
+        warnings: missing_files(&request.paths),
     };
     if request.dry_run {
         report.would_run = steps
@@ -326,20 +326,28 @@ pub fn install(request: &InstallRequest) -> anyhow::Result<SystemdReport> {
     Ok(report)
 }
 
-/// The jobs read the env file at every start: say so at install when it is not there yet.
-fn missing_env_file(paths: &Paths) -> Vec<String> {
-    let file = &paths.env_file.value;
-    if file.exists() {
-        return Vec::new();
-    }
+/// The jobs read the env file (and an `aurora.toml` named explicitly) at every start: say so
+/// at install when one is not there yet.
+fn missing_files(paths: &Paths) -> Vec<String> {
     let init = match &paths.instance {
         Some(i) => format!("aurora --instance {} init", i.value),
         None => "aurora init".to_owned(),
     };
-    vec![format!(
-        "{} does not exist yet: the jobs fail until it does (`{init}` writes it)",
-        file.display()
-    )]
+    let config = &paths.config_file.value;
+    [
+        Some(&paths.env_file.value),
+        paths.config_required.then_some(config),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|file| !file.exists())
+    .map(|file| {
+        format!(
+            "{} does not exist yet: the jobs fail until it does (`{init}` writes it)",
+            file.display()
+        )
+    })
+    .collect()
 }
 
 /// What writing `unit` would do to the file there.

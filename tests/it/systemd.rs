@@ -433,7 +433,8 @@ fn install_passes_named_paths_on_and_refuses_them_for_an_instance() {
             "data/50%h",
         ])
         .run()
-        .code(0);
+        .code(0)
+        .stdout_has("my config.toml does not exist yet");
     let state = home.path().join("data/50%h");
     assert!(state.is_dir(), "install creates the state directory");
     let state = state.display().to_string().replace('%', "%%");
