@@ -105,13 +105,6 @@ pub struct ExplicitPaths {
     pub state_dir: Option<PathBuf>,
 }
 
-impl ExplicitPaths {
-    /// Whether none was named.
-    pub fn is_empty(&self) -> bool {
-        self.config_file.is_none() && self.env_file.is_none() && self.state_dir.is_none()
-    }
-}
-
 /// A unit file as install writes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rendered {
